@@ -1,0 +1,50 @@
+// One interface for every target (local processes, kind, an existing kube context). Core abilities are in
+// `Cluster`; actions are optional abilities, discovered by presence, so an adapter that cannot fail a
+// database over simply has no `failover` and the suite reports SLO_ERR_ACTION_UNSUPPORTED before any load.
+import type { TimelineWriter } from '../harness/timeline.ts';
+
+export interface Endpoint {
+  /** Where the load goes, e.g. http://127.0.0.1:8080 (the load balancer, never one replica). */
+  baseUrl: string;
+  /** Where the service's Prometheus can be queried, when the target has one. */
+  prometheusUrl?: string;
+  /** Where OTLP/HTTP traces from the service arrive, when the harness receives them. */
+  otlpUrl?: string;
+}
+
+export interface ClusterContext {
+  /** The run folder: all state, logs and data of this run live under it. */
+  runDir: string;
+  timeline: TimelineWriter;
+  /** Aborted on Ctrl-C, SIGTERM or a fatal error: long waits must stop promptly. */
+  signal: AbortSignal;
+  log: (line: string) => void;
+}
+
+export interface ClusterOptions {
+  /** Command that starts the service under test (local only); the reference service when absent. */
+  app?: string;
+  replicas?: { min: number; max: number; initial: number };
+  /** Seconds between autoscaler decisions (15 upstream; shorter in compressed runs). */
+  autoscalerSyncS?: number;
+  /** Version the service starts at. */
+  version?: string;
+  /** Free-form adapter settings (kube context, namespace, kind cluster name, keep...). */
+  settings?: Record<string, string | number | boolean>;
+}
+
+export interface Cluster {
+  readonly name: string;
+  up(): Promise<Endpoint>;
+  /** Idempotent; safe to call after a failed or partial `up`. */
+  down(): Promise<void>;
+  endpoint(): Endpoint;
+  rollout?(version: string): Promise<void>;
+  killPod?(pod?: string): Promise<string>;
+  failover?(): Promise<void>;
+  scale?(replicas: number): Promise<void>;
+  /** Which of these order ids does the database no longer have? (durability after a failover). */
+  missingOrders?(ids: readonly string[]): Promise<string[]>;
+}
+
+export type ClusterFactory = (ctx: ClusterContext, options: ClusterOptions) => Cluster;
