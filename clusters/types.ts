@@ -29,6 +29,8 @@ export interface ClusterOptions {
   autoscalerSyncS?: number;
   /** Version the service starts at. */
   version?: string;
+  /** Extra environment for every replica of the service (e.g. OTEL_* so traces reach the harness). */
+  env?: Record<string, string>;
   /** Free-form adapter settings (kube context, namespace, kind cluster name, keep...). */
   settings?: Record<string, string | number | boolean>;
 }
