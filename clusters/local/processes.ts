@@ -1,0 +1,215 @@
+// Child processes of the local cluster. Each is the leader of its own process group (detached), so killing
+// the group takes its whole tree (a shell wrapper, node + tsx workers, patroni's postgres...). Every group
+// leaves a pid file under `<runDir>/pids/`, tagged with an environment marker, so that:
+//  - a process-exit hook can SIGKILL every live group synchronously as a last resort, and
+//  - when the harness itself was SIGKILLed (no hook runs; Node has no prctl(PR_SET_PDEATHSIG)), the next
+//    `up()` in the same runs folder reaps the groups that the dead harness left behind (`reapStaleGroups`).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createServer } from 'node:net';
+
+/** Environment marker carried by every process we start: proves a pid still belongs to us before a kill. */
+export const OWNER_ENV = 'SLO_HARNESS_PIDFILE';
+
+export interface GroupExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ProcessGroup {
+  readonly name: string;
+  readonly pid: number;
+  readonly exited: Promise<GroupExit>;
+  /** True until the leader has exited. */
+  alive(): boolean;
+  /** Signals the whole group; a no-op once it is gone. */
+  signal(signal: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the leader has exited. */
+  stop(graceMs: number): Promise<GroupExit>;
+}
+
+export interface SpawnOptions {
+  name: string;
+  runDir: string;
+  /** argv form, or a shell command line when `shell` is true (a user's `--app "<command>"`). */
+  command: string;
+  args?: string[];
+  shell?: boolean;
+  env?: Record<string, string>;
+  cwd?: string;
+  logFile: string;
+  /** Run as this user (PostgreSQL refuses root). */
+  uid?: number;
+  gid?: number;
+}
+
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Last resort: whatever exit path the harness takes, no group outlives it (synchronous kills only).
+  process.on('exit', () => {
+    for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
+  });
+}
+
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: already gone.
+  }
+}
+
+export const pidDir = (runDir: string) => join(runDir, 'pids');
+
+export function spawnGroup(options: SpawnOptions): ProcessGroup {
+  installExitHook();
+  mkdirSync(dirname(options.logFile), { recursive: true });
+  mkdirSync(pidDir(options.runDir), { recursive: true });
+  const pidFile = join(pidDir(options.runDir), `${options.name}.pid`);
+  writeFileSync(join(pidDir(options.runDir), 'owner'), String(process.pid));
+  const log = openSync(options.logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(options.command, options.args ?? [], {
+      shell: options.shell ?? false,
+      detached: true,
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env, [OWNER_ENV]: pidFile },
+      stdio: ['ignore', log, log],
+      ...(options.uid === undefined ? {} : { uid: options.uid }),
+      ...(options.gid === undefined ? {} : { gid: options.gid }),
+    });
+  } finally {
+    closeSync(log);
+  }
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${options.name}: ${options.command}`);
+  liveGroups.add(pid);
+  writeFileSync(pidFile, String(pid));
+  let running = true;
+  const exited = new Promise<GroupExit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running = false;
+      // The leader is gone but a child may linger in its group (a shell's `&`): sweep it.
+      killGroup(pid, 'SIGKILL');
+      liveGroups.delete(pid);
+      rmSync(pidFile, { force: true });
+      resolve({ code, signal });
+    });
+  });
+  child.once('error', () => undefined);
+  const group: ProcessGroup = {
+    name: options.name,
+    pid,
+    exited,
+    alive: () => running,
+    signal: (signal) => {
+      if (running) killGroup(pid, signal);
+    },
+    stop: async (graceMs) => {
+      group.signal('SIGTERM');
+      const timer = setTimeout(() => group.signal('SIGKILL'), graceMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+  return group;
+}
+
+function ownedBy(pid: number, pidFile: string): boolean {
+  try {
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    return environ.split('\0').includes(`${OWNER_ENV}=${pidFile}`);
+  } catch {
+    return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every pid whose environment carries this pid file's marker (the leader and anything it left behind). */
+function markedPids(pidFile: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (ownedBy(pid, pidFile)) pids.push(pid);
+  }
+  return pids;
+}
+
+/**
+ * Kills what an earlier harness that died without cleaning up (SIGKILL, OOM) left running from runs in
+ * `runsRoot`. A run folder is stale when the harness pid in `pids/owner` is no longer alive. Only processes
+ * still carrying our marker are killed, so a recycled pid is never hit. Returns how many pids were killed.
+ */
+export function reapStaleGroups(runsRoot: string): number {
+  if (!existsSync(runsRoot)) return 0;
+  let killed = 0;
+  for (const run of readdirSync(runsRoot)) {
+    const dir = join(runsRoot, run, 'pids');
+    const ownerFile = join(dir, 'owner');
+    if (!existsSync(ownerFile)) continue;
+    const owner = Number(readFileSync(ownerFile, 'utf8'));
+    if (owner === process.pid || (owner > 0 && processAlive(owner))) continue;
+    for (const file of readdirSync(dir)) {
+      if (!file.endsWith('.pid')) continue;
+      const pidFile = join(dir, file);
+      for (const pid of markedPids(pidFile)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+          killed++;
+        } catch {
+          // gone meanwhile
+        }
+      }
+      rmSync(pidFile, { force: true });
+    }
+    rmSync(ownerFile, { force: true });
+  }
+  return killed;
+}
+
+/** A free loopback TCP port, chosen by the kernel. */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sleeps, but wakes early (rejecting) when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
