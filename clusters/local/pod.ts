@@ -17,6 +17,11 @@ export interface PodSpec {
   env: Record<string, string>;
 }
 
+/** No shell operators: `exec` in front of it keeps its meaning. */
+export function isSimpleCommand(command: string): boolean {
+  return !/[;&|`\n()<>]|\$\(/.test(command);
+}
+
 export type StopReason = 'scale-down' | 'rollout' | 'killed' | 'exited' | 'teardown';
 
 export class Pod {
@@ -65,7 +70,8 @@ export class Pod {
     return spawnGroup({
       name: spec.name,
       runDir: spec.runDir,
-      command: spec.command,
+      // A plain command line is exec'd, so the service itself (not a shell) is the pod's main process.
+      command: spec.shell && isSimpleCommand(spec.command) ? `exec ${spec.command}` : spec.command,
       ...(spec.args ? { args: spec.args } : {}),
       shell: spec.shell,
       cwd: spec.cwd,

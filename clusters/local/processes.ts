@@ -92,14 +92,23 @@ export function spawnGroup(options: SpawnOptions): ProcessGroup {
   liveGroups.add(pid);
   writeFileSync(pidFile, String(pid));
   let running = true;
+  let stopRequested = false;
   const exited = new Promise<GroupExit>((resolve) => {
     child.once('exit', (code, signal) => {
-      running = false;
-      // The leader is gone but a child may linger in its group (a shell's `&`): sweep it.
-      killGroup(pid, 'SIGKILL');
-      liveGroups.delete(pid);
-      rmSync(pidFile, { force: true });
-      resolve({ code, signal });
+      void (async () => {
+        if (stopRequested) {
+          // A shell wrapper dies at once on SIGTERM while the service it started drains: the group lives on
+          // until its last member exits (stop() SIGKILLs it after the grace period).
+          while (groupHasMembers(pid)) await sleep(50);
+        } else {
+          // The main process died on its own: like a container, nothing of it outlives it.
+          killGroup(pid, 'SIGKILL');
+        }
+        running = false;
+        liveGroups.delete(pid);
+        rmSync(pidFile, { force: true });
+        resolve({ code, signal });
+      })();
     });
   });
   child.once('error', () => undefined);
@@ -112,6 +121,7 @@ export function spawnGroup(options: SpawnOptions): ProcessGroup {
       if (running) killGroup(pid, signal);
     },
     stop: async (graceMs) => {
+      stopRequested = true;
       group.signal('SIGTERM');
       const timer = setTimeout(() => group.signal('SIGKILL'), graceMs);
       try {
@@ -122,6 +132,15 @@ export function spawnGroup(options: SpawnOptions): ProcessGroup {
     },
   };
   return group;
+}
+
+function groupHasMembers(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function ownedBy(pid: number, pidFile: string): boolean {

@@ -1,0 +1,23 @@
+// A ClusterContext for tests: a fresh runs folder, a real timeline file, and an abort controller.
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClusterContext } from '../../types.ts';
+import { TIMELINE_FILE, TimelineWriter } from '../../../harness/timeline.ts';
+
+export const STAND_IN_APP = resolve(fileURLToPath(new URL('./stand-in-app.ts', import.meta.url)));
+/** The `--app` command line a user would give, here for the stand-in service. */
+export const STAND_IN_COMMAND = `${process.execPath} --import tsx ${STAND_IN_APP}`;
+
+export function newRunsRoot(): string {
+  return mkdtempSync(join(tmpdir(), 'slo-local-'));
+}
+
+export function testContext(runsRoot: string, runName: string): ClusterContext & { controller: AbortController; timelineFile: string } {
+  const runDir = join(runsRoot, runName);
+  mkdirSync(runDir, { recursive: true });
+  const controller = new AbortController();
+  const timelineFile = join(runDir, TIMELINE_FILE);
+  return { runDir, timeline: new TimelineWriter(timelineFile), signal: controller.signal, log: () => undefined, controller, timelineFile };
+}
