@@ -1,0 +1,32 @@
+// Availability: requests the service answered without a server error, over all requests. Unlike the error
+// rate, a 4xx or a failed check still counts as available (the service was up and answering); a 5xx or no
+// response at all (status "0": refused, reset, timeout) does not.
+import type { SloSpec } from '../harness/spec.ts';
+import { addCounts, sum, type RunContext } from './run-context.ts';
+import type { Threshold, Verdict } from './types.ts';
+import { verdict } from './verdict.ts';
+
+export function isUnavailableStatus(status: string): boolean {
+  return status === '0' || /^5\d\d$/.test(status);
+}
+
+export function verifyAvailability(ctx: RunContext, spec: SloSpec): Verdict[] {
+  const threshold: Threshold = { op: '>=', value: spec.slos.availability.minPercent, unit: '%' };
+  const requests = sum(ctx.load, (r) => r.requests);
+  const statuses = addCounts(ctx.load.map((r) => r.status));
+  const unavailable = Math.min(requests, sum(Object.entries(statuses), ([status, n]) => (isUnavailableStatus(status) ? n : 0)));
+  const successful = requests - unavailable;
+  return [
+    verdict({
+      id: 'availability.overall',
+      slo: `availability >= ${threshold.value} %`,
+      measured: requests > 0 ? (successful / requests) * 100 : null,
+      threshold,
+      window: { from: ctx.from, to: ctx.to, label: 'whole run' },
+      samples: requests,
+      notes: [`${successful} of ${requests} requests answered without a 5xx or a lost response`],
+      detail: { requests, successful, unavailable, statuses },
+      ...(requests === 0 ? { failure: 'no requests in the run' } : {}),
+    }),
+  ];
+}
