@@ -1,0 +1,72 @@
+// Formatting shared by the human-facing reports (JUnit messages, Markdown, HTML), so a number reads the same
+// everywhere a person might compare them.
+import type { Threshold, Verdict, VerdictStatus } from '../verifiers/types.ts';
+
+/** Whole numbers from 1000 up, two decimals above 1, three below; no trailing zeros, no exponent. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  const decimals = abs >= 1000 ? 0 : abs >= 1 ? 2 : 3;
+  return Number(value.toFixed(decimals)).toString();
+}
+
+export function formatValue(value: number | null, unit: string): string {
+  if (value === null) return 'n/a';
+  if (unit === 'bool') return value ? 'true' : 'false';
+  return unit === '' ? formatNumber(value) : `${formatNumber(value)} ${unit}`;
+}
+
+export function formatThreshold(threshold: Threshold): string {
+  if (threshold.unit === 'bool') return `${threshold.op} ${threshold.value ? 'true' : 'false'}`;
+  return `${threshold.op} ${formatValue(threshold.value, threshold.unit)}`;
+}
+
+/** "1h02m03s", "4m05s", "12s": durations of runs and windows. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (h > 0) return `${h}h${pad(m)}m${pad(s)}s`;
+  if (m > 0) return `${m}m${pad(s)}s`;
+  return `${s}s`;
+}
+
+/** A window relative to the run start, which is what a reader lines up with the charts. */
+export function formatWindow(window: Verdict['window'], runStartMs: number): string {
+  const from = formatDuration(window.from - runStartMs);
+  const to = formatDuration(window.to - runStartMs);
+  return `${window.label} (+${from} to +${to})`;
+}
+
+export function isoUtc(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** `latency.p95.phase.spike` -> `latency`: the group a verdict belongs to (JUnit classname, table grouping). */
+export function areaOf(verdictId: string): string {
+  const dot = verdictId.indexOf('.');
+  return dot === -1 ? verdictId : verdictId.slice(0, dot);
+}
+
+const statusRank: Record<VerdictStatus, number> = { fail: 0, invalid: 1, pass: 2 };
+
+/** Failures first, then what could not be judged, then passes; stable within each group. */
+export function worstFirst(verdicts: readonly Verdict[]): Verdict[] {
+  return verdicts
+    .map((verdict, index) => ({ verdict, index }))
+    .sort((a, b) => statusRank[a.verdict.status] - statusRank[b.verdict.status] || a.index - b.index)
+    .map(({ verdict }) => verdict);
+}
+
+export function countByStatus(verdicts: readonly Verdict[]): Record<VerdictStatus, number> {
+  const counts: Record<VerdictStatus, number> = { pass: 0, fail: 0, invalid: 0 };
+  for (const verdict of verdicts) counts[verdict.status] += 1;
+  return counts;
+}
+
+/** One line stating a verdict's numbers, used as the JUnit failure message and in Markdown. */
+export function measuredVersusThreshold(verdict: Verdict): string {
+  return `measured ${formatValue(verdict.measured, verdict.threshold.unit)}, threshold ${formatThreshold(verdict.threshold)}`;
+}

@@ -1,0 +1,335 @@
+// Turns timeline records into what charts and summaries need: per-bucket load series (rate, latency
+// percentiles from the merged HDR histograms, errors), step series for replicas and database roles, and the
+// markers and phase bands drawn over every chart. Shared by the JSON and HTML reports.
+//
+// Latency histograms are decoded one second at a time and merged into at most three live histograms (the
+// current second, the current chart bucket, the whole run): keeping one per second would cost ~80 kB each,
+// which for a one-hour run is hundreds of MB.
+import * as hdr from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
+import { eventsOf, loadRecords } from '../harness/timeline.ts';
+import type { LoadRecord, TimelineRecord } from '../harness/timeline.ts';
+
+/** Error kinds charted by name; the rest are summed into "other" so the legend stays readable. */
+const MAX_ERROR_KINDS = 5;
+
+export interface LoadSeries {
+  /** Seconds per point: 1 for short runs, more when a long run is downsampled for charts. */
+  bucketS: number;
+  /** Epoch ms, start of each bucket. */
+  t: number[];
+  /** Per-second averages over the seconds of the bucket that have load records; null where none do. */
+  rps: (number | null)[];
+  failedPerS: (number | null)[];
+  droppedPerS: (number | null)[];
+  targetRate: (number | null)[];
+  /** Percentiles of the bucket's merged histogram, in ms; null when it saw no request. */
+  p50Ms: (number | null)[];
+  p95Ms: (number | null)[];
+  p99Ms: (number | null)[];
+  /** Error kind (or "other") -> errors per second. */
+  errorsPerS: Record<string, (number | null)[]>;
+}
+
+export interface LoadSummary {
+  /** Seconds that have at least one load record. */
+  seconds: number;
+  requests: number;
+  failed: number;
+  dropped: number;
+  iterations: number;
+  errorRatePercent: number | null;
+  rps: { mean: number; min: number; max: number } | null;
+  latencyMs: { p50: number; p95: number; p99: number; max: number } | null;
+  worstSecond: { t: number; p99Ms: number } | null;
+  secondsWithErrors: number;
+  errors: Record<string, number>;
+  status: Record<string, number>;
+  versions: Record<string, number>;
+}
+
+export interface LoadAnalysis {
+  series: LoadSeries;
+  summary: LoadSummary;
+}
+
+const usToMs = (us: number) => us / 1000;
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
+}
+
+/** Bucket width that keeps a chart under `maxPoints` points: one hour at 1500 points gives 3 s buckets. */
+export function chartBucketS(durationMs: number, maxPoints = 1500): number {
+  return Math.max(1, Math.ceil(durationMs / 1000 / maxPoints));
+}
+
+interface Bucket {
+  seconds: number;
+  requests: number;
+  failed: number;
+  dropped: number;
+  targetRate: number | null;
+  errors: Record<string, number>;
+  histogram: Histogram;
+}
+
+/** Groups load records by whole second, in time order, so each second is decoded and merged exactly once. */
+function* seconds(records: readonly LoadRecord[]): Generator<{ second: number; records: LoadRecord[] }> {
+  const sorted = [...records].sort((a, b) => a.t - b.t);
+  let group: LoadRecord[] = [];
+  let current = Number.NaN;
+  for (const record of sorted) {
+    const second = Math.floor(record.t / 1000);
+    if (second !== current && group.length > 0) {
+      yield { second: current, records: group };
+      group = [];
+    }
+    current = second;
+    group.push(record);
+  }
+  if (group.length > 0) yield { second: current, records: group };
+}
+
+export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1): LoadAnalysis {
+  const load = loadRecords(records);
+  const overall = hdr.build();
+  const summary: LoadSummary = {
+    seconds: 0, requests: 0, failed: 0, dropped: 0, iterations: 0, errorRatePercent: null, rps: null,
+    latencyMs: null, worstSecond: null, secondsWithErrors: 0, errors: {}, status: {}, versions: {},
+  };
+  const buckets = new Map<number, Omit<Bucket, 'histogram'> & { p50: number | null; p95: number | null; p99: number | null }>();
+  let firstSecond: number | null = null;
+  let lastSecond = 0;
+  let open: { index: number; bucket: Bucket } | null = null;
+
+  const close = () => {
+    if (!open) return;
+    const { bucket, index } = open;
+    const seen = bucket.histogram.totalCount > 0;
+    buckets.set(index, {
+      seconds: bucket.seconds, requests: bucket.requests, failed: bucket.failed, dropped: bucket.dropped,
+      targetRate: bucket.targetRate, errors: bucket.errors,
+      p50: seen ? usToMs(bucket.histogram.getValueAtPercentile(50)) : null,
+      p95: seen ? usToMs(bucket.histogram.getValueAtPercentile(95)) : null,
+      p99: seen ? usToMs(bucket.histogram.getValueAtPercentile(99)) : null,
+    });
+    bucket.histogram.destroy();
+    open = null;
+  };
+
+  let minRps = Number.POSITIVE_INFINITY;
+  let maxRps = 0;
+  for (const { second, records: group } of seconds(load)) {
+    firstSecond ??= second;
+    lastSecond = second;
+    const index = Math.floor((second - firstSecond) / bucketS);
+    if (open && open.index !== index) close();
+    open ??= {
+      index,
+      bucket: { seconds: 0, requests: 0, failed: 0, dropped: 0, targetRate: null, errors: {}, histogram: hdr.build() },
+    };
+    const bucket: Bucket = open.bucket;
+
+    const secondHistogram = hdr.build();
+    let requests = 0;
+    let failed = 0;
+    let targetRate: number | null = null;
+    for (const record of group) {
+      requests += record.requests;
+      failed += record.failed;
+      bucket.dropped += record.dropped;
+      summary.dropped += record.dropped;
+      summary.iterations += record.iterations;
+      if (record.targetRate !== undefined) targetRate = (targetRate ?? 0) + record.targetRate;
+      addCounts(bucket.errors, record.errors);
+      addCounts(summary.errors, record.errors);
+      addCounts(summary.status, record.status);
+      addCounts(summary.versions, record.versions);
+      if (record.requests > 0 && record.latencyUs !== '') {
+        const decoded = hdr.decodeFromCompressedBase64(record.latencyUs);
+        secondHistogram.add(decoded);
+        decoded.destroy();
+      }
+    }
+    bucket.seconds += 1;
+    bucket.requests += requests;
+    bucket.failed += failed;
+    if (targetRate !== null) bucket.targetRate = (bucket.targetRate ?? 0) + targetRate;
+    summary.seconds += 1;
+    summary.requests += requests;
+    summary.failed += failed;
+    if (failed > 0) summary.secondsWithErrors += 1;
+    minRps = Math.min(minRps, requests);
+    maxRps = Math.max(maxRps, requests);
+    if (secondHistogram.totalCount > 0) {
+      const p99 = usToMs(secondHistogram.getValueAtPercentile(99));
+      if (!summary.worstSecond || p99 > summary.worstSecond.p99Ms) summary.worstSecond = { t: second * 1000, p99Ms: p99 };
+      bucket.histogram.add(secondHistogram);
+      overall.add(secondHistogram);
+    }
+    secondHistogram.destroy();
+  }
+  close();
+
+  if (summary.seconds > 0) {
+    summary.rps = { mean: summary.requests / summary.seconds, min: minRps, max: maxRps };
+    summary.errorRatePercent = summary.requests > 0 ? (summary.failed / summary.requests) * 100 : null;
+  }
+  if (overall.totalCount > 0) {
+    summary.latencyMs = {
+      p50: usToMs(overall.getValueAtPercentile(50)),
+      p95: usToMs(overall.getValueAtPercentile(95)),
+      p99: usToMs(overall.getValueAtPercentile(99)),
+      max: usToMs(overall.maxValue),
+    };
+  }
+  overall.destroy();
+
+  const chartedKinds = Object.entries(summary.errors)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, MAX_ERROR_KINDS)
+    .map(([kind]) => kind);
+  const hasOther = Object.keys(summary.errors).length > chartedKinds.length;
+
+  const series: LoadSeries = {
+    bucketS, t: [], rps: [], failedPerS: [], droppedPerS: [], targetRate: [], p50Ms: [], p95Ms: [], p99Ms: [], errorsPerS: {},
+  };
+  for (const kind of chartedKinds) series.errorsPerS[kind] = [];
+  if (hasOther) series.errorsPerS.other = [];
+  if (firstSecond !== null) {
+    const count = Math.floor((lastSecond - firstSecond) / bucketS) + 1;
+    for (let index = 0; index < count; index += 1) {
+      const bucket = buckets.get(index);
+      series.t.push((firstSecond + index * bucketS) * 1000);
+      const perS = (value: number) => (bucket ? value / bucket.seconds : null);
+      series.rps.push(perS(bucket?.requests ?? 0));
+      series.failedPerS.push(perS(bucket?.failed ?? 0));
+      series.droppedPerS.push(perS(bucket?.dropped ?? 0));
+      series.targetRate.push(bucket && bucket.targetRate !== null ? bucket.targetRate / bucket.seconds : null);
+      series.p50Ms.push(bucket?.p50 ?? null);
+      series.p95Ms.push(bucket?.p95 ?? null);
+      series.p99Ms.push(bucket?.p99 ?? null);
+      let other = 0;
+      for (const [kind, count] of Object.entries(bucket?.errors ?? {})) {
+        if (chartedKinds.includes(kind)) continue;
+        other += count;
+      }
+      for (const kind of chartedKinds) series.errorsPerS[kind]?.push(perS(bucket?.errors[kind] ?? 0));
+      if (hasOther) series.errorsPerS.other?.push(perS(other));
+    }
+  }
+  return { series, summary };
+}
+
+/** Values that change at events: each point holds from its time until the next one. */
+export interface StepSeries {
+  /** Epoch ms of each change, plus a closing point at the end of the run. */
+  t: number[];
+  values: Record<string, (number | null)[]>;
+}
+
+export function replicaSeries(records: readonly TimelineRecord[], endMs: number): StepSeries {
+  const series: StepSeries = { t: [], values: { desired: [], ready: [] } };
+  for (const event of eventsOf(records, 'replicas')) {
+    series.t.push(event.t);
+    series.values.desired?.push(event.data.desired);
+    series.values.ready?.push(event.data.ready);
+  }
+  closeSteps(series, endMs);
+  return series;
+}
+
+/** Database role as a level per member: 2 primary, 1 replica, 0 down; null before its first report. */
+export const DB_ROLE_LEVEL = { primary: 2, replica: 1, down: 0 } as const;
+
+export function dbRoleSeries(records: readonly TimelineRecord[], endMs: number): StepSeries {
+  const events = eventsOf(records, 'db.role');
+  const members = [...new Set(events.map((e) => e.data.member))].sort();
+  const series: StepSeries = { t: [], values: Object.fromEntries(members.map((m) => [m, []])) };
+  const current = new Map<string, number>();
+  for (const event of events) {
+    current.set(event.data.member, DB_ROLE_LEVEL[event.data.role]);
+    // Several members often change in the same millisecond (a failover): one point holds them all.
+    if (series.t.at(-1) === event.t) {
+      for (const member of members) series.values[member]?.pop();
+    } else {
+      series.t.push(event.t);
+    }
+    for (const member of members) series.values[member]?.push(current.get(member) ?? null);
+  }
+  closeSteps(series, endMs);
+  return series;
+}
+
+function closeSteps(series: StepSeries, endMs: number): void {
+  const last = series.t.at(-1);
+  if (last === undefined || last >= endMs) return;
+  series.t.push(endMs);
+  for (const values of Object.values(series.values)) values.push(values.at(-1) ?? null);
+}
+
+export type MarkerKind = 'rollout' | 'kill' | 'failover' | 'scale' | 'loadgen';
+
+export interface Marker {
+  t: number;
+  kind: MarkerKind;
+  label: string;
+}
+
+/** Disruptions a reader looks for on the charts: actions, pod kills, primary changes, load generator trouble. */
+export function markersOf(records: readonly TimelineRecord[]): Marker[] {
+  const markers: Marker[] = [];
+  for (const record of records) {
+    if (record.kind !== 'event') continue;
+    switch (record.type) {
+      case 'action.start':
+        markers.push({ t: record.t, kind: record.data.action, label: `${record.data.action} start` });
+        break;
+      case 'action.end':
+        markers.push({ t: record.t, kind: record.data.action, label: `${record.data.action} ${record.data.ok ? 'end' : 'failed'}` });
+        break;
+      case 'pod.stop':
+        if (record.data.reason === 'killed') markers.push({ t: record.t, kind: 'kill', label: `killed ${record.data.pod}` });
+        break;
+      case 'db.role':
+        if (record.data.role === 'primary') markers.push({ t: record.t, kind: 'failover', label: `${record.data.member} primary` });
+        break;
+      case 'rollout':
+        if (record.data.state !== 'progress') {
+          markers.push({ t: record.t, kind: 'rollout', label: `rollout ${record.data.from} to ${record.data.to} ${record.data.state}` });
+        }
+        break;
+      case 'loadgen':
+        markers.push({ t: record.t, kind: 'loadgen', label: `load generator ${record.data.state}` });
+        break;
+      default:
+        break;
+    }
+  }
+  return markers.sort((a, b) => a.t - b.t);
+}
+
+export interface Band {
+  from: number;
+  to: number;
+  label: string;
+}
+
+/** Phases as shaded stretches; a phase still open at the end of the run (a crash) runs to the end. */
+export function phaseBands(records: readonly TimelineRecord[], endMs: number): Band[] {
+  const open = new Map<string, number>();
+  const bands: Band[] = [];
+  for (const event of eventsOf(records, 'phase')) {
+    const key = `${event.data.step}\u0000${event.data.name}`;
+    if (event.data.state === 'start') {
+      open.set(key, event.t);
+    } else {
+      const from = open.get(key);
+      if (from !== undefined) bands.push({ from, to: event.t, label: event.data.name });
+      open.delete(key);
+    }
+  }
+  for (const [key, from] of open) bands.push({ from, to: Math.max(from, endMs), label: key.split('\u0000')[1] ?? '' });
+  return bands.sort((a, b) => a.from - b.from);
+}
