@@ -61,6 +61,7 @@ export const errors = {
   SLO_ERR_KUBE_API: define('SLO_ERR_KUBE_API', 3, 'The Kubernetes API refused or failed a call.'),
   SLO_ERR_LOAD_ABORTED: define('SLO_ERR_LOAD_ABORTED', 3, 'The load generator crashed, was killed or wrote malformed output.'),
   SLO_ERR_LOAD_SATURATED: define('SLO_ERR_LOAD_SATURATED', 3, 'The load generator could not produce the asked rate, so the run is invalid.'),
+  SLO_ERR_INTERNAL: define('SLO_ERR_INTERNAL', 3, 'An unexpected error inside the harness itself (a bug; SLO_DEBUG=1 shows the stack).'),
   SLO_ERR_RUN_ABORTED: define('SLO_ERR_RUN_ABORTED', 3, 'The run was interrupted (Ctrl-C, SIGTERM or a crash) and its report is marked aborted.'),
 } as const;
 

@@ -1,0 +1,72 @@
+// `slo capacity`: bring the target up once, probe arrival rates with the sustained scenario, judge each
+// probe by the latency and error-rate SLOs, report the highest rate that held. Exit 0 when a passing rate
+// was found, 1 when even the lowest rate failed, 3 when the generator could not produce a rate.
+import { join } from 'node:path';
+import { ensureToolchain } from '../setup/toolchain.ts';
+import { loadSpec, resolveProfile } from '../spec.ts';
+import { readTimeline, TimelineWriter, TIMELINE_FILE } from '../timeline.ts';
+import { createRunDir, newRunId, writeRunMeta, type RunMeta } from '../run-dir.ts';
+import { HARNESS_VERSION } from '../version.ts';
+import { createTerminal } from '../progress.ts';
+import { runK6 } from '../load/run-k6.ts';
+import { findCapacity, judgeProbe } from '../capacity.ts';
+import { scenarioEnv, scenarioScript } from '../run-suite.ts';
+import { clusterAdapters, LOCAL_ADAPTERS } from '../../clusters/index.ts';
+import { errors } from '../errors.ts';
+import { isQuiet, parseClusterName, parsePositiveNumber, parseSettings, type CommonOptions } from './options.ts';
+import { abortOnSignals } from './run.ts';
+
+export async function capacityCommand(options: CommonOptions): Promise<number> {
+  const clusterName = parseClusterName(options.cluster);
+  const from = parsePositiveNumber('--from', options.from, 20);
+  const to = parsePositiveNumber('--to', options.to, 400);
+  if (to < from) throw errors.SLO_ERR_CLI_USAGE(`--to (${to}) must be >= --from (${from})`);
+  const stepSeconds = parsePositiveNumber('--step-seconds', options.stepSeconds, 15);
+  const spec = loadSpec(options.config);
+  const template = resolveProfile(spec, 'quick').steps.find((s) => s.scenario === 'sustained');
+  if (!template) throw errors.SLO_ERR_SPEC_INVALID('slo capacity needs a step with scenario: sustained in the suite (its weights and cpuMs shape each probe)');
+  const settings = { hpa: 'false', ...parseSettings(options.set) };
+  const quiet = isQuiet(options);
+  const terminal = createTerminal({ quiet });
+  const controller = new AbortController();
+  const release = abortOnSignals(controller, terminal);
+  try {
+    const tools = await ensureToolchain({ log: (l) => terminal.log(l), needsLocalTarget: LOCAL_ADAPTERS.has(clusterName) });
+    const id = newRunId();
+    const runDir = createRunDir(options.out ?? 'runs', id);
+    const timelineFile = join(runDir, TIMELINE_FILE);
+    const timeline = new TimelineWriter(timelineFile);
+    const meta: RunMeta = { id, cluster: clusterName, profile: 'capacity', steps: [], startedAt: Date.now(), endedAt: null, status: 'running', specFile: options.config ?? null, specText: null, harnessVersion: HARNESS_VERSION };
+    writeRunMeta(runDir, meta);
+    const cluster = clusterAdapters[clusterName]({ runDir, timeline, signal: controller.signal, log: (l) => terminal.log(l) }, { version: '1.0.0', settings, ...(options.app ? { app: options.app } : {}) });
+    try {
+      const endpoint = await cluster.up();
+      const result = await findCapacity(async (rate) => {
+        if (controller.signal.aborted) return 'invalid';
+        const name = `capacity-${rate}`;
+        const started = Date.now();
+        const step = { ...template, name, durationS: stepSeconds, rates: { base: rate, peak: rate }, actions: [] };
+        timeline.event('run.start', 'harness', { runId: `${id}/${name}`, cluster: clusterName, profile: 'capacity', steps: [name] }, started);
+        timeline.event('step.start', 'harness', { step: name, scenario: 'sustained', durationS: stepSeconds }, started);
+        const load = await runK6({ k6Path: tools.k6, script: scenarioScript(step), baseUrl: endpoint.baseUrl, step: name, env: scenarioEnv(step), slo: { p95Ms: spec.slos.latency.p95Ms, errorRatePercent: spec.slos.errorRate.maxPercent }, timeline, runDir, signal: controller.signal });
+        timeline.event('step.end', 'harness', { step: name, ok: load.status === 'completed' });
+        timeline.event('run.end', 'harness', { status: load.status === 'completed' ? 'completed' : load.status });
+        const records = readTimeline(timelineFile).filter((r) => r.t >= started && (r.kind !== 'load' || r.step === name));
+        const outcome = judgeProbe(records, spec);
+        terminal.log(`capacity: ${rate} req/s -> ${outcome}`);
+        return outcome;
+      }, { from, to });
+      const summary = { highestPassingRate: result.highestPassing, lowestFailingRate: result.lowestFailing, invalidAt: result.invalidAt, probes: result.probes, runDir };
+      process.stdout.write(quiet ? JSON.stringify(summary) + '\n'
+        : `capacity: highest rate holding p95 < ${spec.slos.latency.p95Ms} ms and errors < ${spec.slos.errorRate.maxPercent} %: ${result.highestPassing ?? 'none'} req/s` +
+          `${result.lowestFailing ? ` (fails at ${result.lowestFailing})` : ''}${result.invalidAt ? `; load generator saturated at ${result.invalidAt}` : ''}\n`);
+      writeRunMeta(runDir, { ...meta, endedAt: Date.now(), status: controller.signal.aborted ? 'aborted' : 'completed' });
+      if (controller.signal.aborted || (result.invalidAt !== null && result.highestPassing === null)) return 3;
+      return result.highestPassing === null ? 1 : 0;
+    } finally {
+      await cluster.down();
+    }
+  } finally {
+    release();
+  }
+}

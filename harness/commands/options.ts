@@ -1,0 +1,62 @@
+// Flag values as commander hands them over, and their validation into what the commands use. Every bad
+// value becomes one SLO_ERR_CLI_USAGE line naming the flag and what is allowed, before anything is written.
+import { existsSync } from 'node:fs';
+import { errors } from '../errors.ts';
+import { clusterAdapters, type ClusterName } from '../../clusters/index.ts';
+
+export interface CommonOptions {
+  cluster?: string;
+  config?: string;
+  profile?: string;
+  out?: string;
+  quiet?: boolean;
+  app?: string;
+  steps?: string;
+  scenario?: string;
+  baseline?: string;
+  set?: string[];
+  from?: string;
+  to?: string;
+  stepSeconds?: string;
+}
+
+export function parseClusterName(value: string | undefined): ClusterName {
+  const name = value ?? 'local';
+  if (!Object.hasOwn(clusterAdapters, name)) {
+    throw errors.SLO_ERR_CLUSTER_UNKNOWN(`--cluster must be one of ${Object.keys(clusterAdapters).join(', ')}, got "${name}"`);
+  }
+  return name as ClusterName;
+}
+
+export function parseSettings(pairs: readonly string[] | undefined): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw errors.SLO_ERR_CLI_USAGE(`--set takes key=value, got "${pair}"`, 'e.g. --set namespace=shop');
+    settings[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return settings;
+}
+
+export function parseStepNames(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  if (names.length === 0) throw errors.SLO_ERR_CLI_USAGE('--steps needs at least one step name', 'e.g. --steps growth,spike');
+  return names;
+}
+
+export function parsePositiveNumber(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw errors.SLO_ERR_CLI_USAGE(`${flag} must be a number > 0, got "${value}"`);
+  return number;
+}
+
+export function requireExistingFile(flag: string, file: string | undefined): string | undefined {
+  if (file !== undefined && !existsSync(file)) throw errors.SLO_ERR_CLI_USAGE(`${flag} file "${file}" does not exist`);
+  return file;
+}
+
+export function isQuiet(options: CommonOptions, env: NodeJS.ProcessEnv = process.env): boolean {
+  return options.quiet === true || (env['CI'] !== undefined && env['CI'] !== '' && env['CI'] !== 'false');
+}

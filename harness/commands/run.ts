@@ -1,0 +1,123 @@
+// `slo run`: every flag and the spec are validated before anything is started or written (exit 2 on bad
+// input), then the toolchain is ensured, then the run itself. Ctrl-C / SIGTERM abort the run: the target
+// is torn down and the reports are still written, marked aborted.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { errors } from '../errors.ts';
+import { loadSpec, resolveProfile, type ResolvedSuite, type SloSpec } from '../spec.ts';
+import { ensureToolchain } from '../setup/toolchain.ts';
+import { assertActionsSupported, runSuite, type RunOutcome } from '../run-suite.ts';
+import { TimelineWriter } from '../timeline.ts';
+import { clusterAdapters } from '../../clusters/index.ts';
+import { createTerminal, type Terminal } from '../progress.ts';
+import { startSelfTracing } from '../self-tracing.ts';
+import { LOCAL_ADAPTERS, type ClusterName } from '../../clusters/index.ts';
+import { isQuiet, parseClusterName, parseSettings, parseStepNames, requireExistingFile, type CommonOptions } from './options.ts';
+import { printOutcome } from './summary.ts';
+
+export interface PreparedRun {
+  cluster: ClusterName;
+  spec: SloSpec;
+  specFile: string | null;
+  specText: string | null;
+  suite: ResolvedSuite;
+  settings: Record<string, string>;
+  scenario: string | undefined;
+  baseline: string | undefined;
+}
+
+export function selectSteps(suite: ResolvedSuite, names: string[] | undefined): ResolvedSuite {
+  if (!names) return suite;
+  const known = suite.steps.map((step) => step.name);
+  const unknown = names.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw errors.SLO_ERR_STEP_UNKNOWN(`--steps names ${unknown.map((n) => `"${n}"`).join(', ')}, not a step of profile ${suite.profile}`, `valid steps: ${known.join(', ')}`);
+  }
+  return { ...suite, steps: suite.steps.filter((step) => names.includes(step.name)) };
+}
+
+/** Everything that can be wrong with the input, found before any side effect. */
+export function prepareRun(options: CommonOptions): PreparedRun {
+  const cluster = parseClusterName(options.cluster);
+  if (options.app !== undefined && !LOCAL_ADAPTERS.has(cluster)) {
+    throw errors.SLO_ERR_CLI_USAGE(`--app only applies to --cluster local, not ${cluster}`, 'on kind or kube, deploy your service and pass --set baseUrl=...');
+  }
+  if (options.app !== undefined && options.app.trim() === '') throw errors.SLO_ERR_CLI_USAGE('--app needs a command, e.g. --app "node server.js"');
+  const specFile = options.config ? resolve(options.config) : null;
+  if (options.config !== undefined && !existsSync(options.config)) {
+    throw errors.SLO_ERR_SPEC_NOT_FOUND(`--config file "${options.config}" does not exist`, 'pass an existing slo.yaml, or leave --config out for the defaults');
+  }
+  const spec = loadSpec(specFile ?? undefined);
+  const suite = selectSteps(resolveProfile(spec, options.profile ?? 'quick'), parseStepNames(options.steps));
+  const scenario = requireExistingFile('--scenario', options.scenario);
+  if (options.baseline !== undefined && !existsSync(join(options.baseline, 'report.json'))) {
+    throw errors.SLO_ERR_CLI_USAGE(`--baseline "${options.baseline}" holds no report.json`, 'pass the folder of an earlier run, e.g. runs/<id>');
+  }
+  const settings = parseSettings(options.set);
+  // Adapters do nothing until up(), so one built here only to ask which actions it can carry out. Its
+  // context points nowhere: nothing may be written before the input is known to be good.
+  const probe = clusterAdapters[cluster](
+    { runDir: '/nonexistent', timeline: new TimelineWriter('/dev/null'), signal: AbortSignal.abort(), log: () => undefined },
+    { settings, ...(options.app ? { app: options.app } : {}) },
+  );
+  assertActionsSupported(probe, suite);
+  return {
+    cluster, spec, specFile, specText: specFile ? readFileSync(specFile, 'utf8') : null, suite,
+    settings, scenario, baseline: options.baseline,
+  };
+}
+
+/** SIGINT/SIGTERM abort the run once; the teardown that follows must not be cut short by a second one. */
+export function abortOnSignals(controller: AbortController, terminal: Terminal): () => void {
+  let received = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    received += 1;
+    if (received === 1) {
+      terminal.log(`${signal}: stopping the load, tearing down, writing the reports (marked aborted)...`);
+      controller.abort(new Error(`received ${signal}`));
+    } else {
+      terminal.log(`${signal} again: still tearing down; every process is stopped before exit`);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+export async function runCommand(options: CommonOptions): Promise<number> {
+  const prepared = prepareRun(options);
+  const quiet = isQuiet(options);
+  const terminal = createTerminal({ quiet });
+  const controller = new AbortController();
+  const release = abortOnSignals(controller, terminal);
+  const tracing = await startSelfTracing();
+  try {
+    const tools = await ensureToolchain({ log: (line) => terminal.log(line), needsLocalTarget: LOCAL_ADAPTERS.has(prepared.cluster) });
+    if (controller.signal.aborted) throw errors.SLO_ERR_RUN_ABORTED('interrupted before the run started; nothing was started or written');
+    const outcome: RunOutcome = await runSuite({
+      cluster: prepared.cluster,
+      spec: prepared.spec,
+      specFile: prepared.specFile,
+      specText: prepared.specText,
+      suite: prepared.suite,
+      outDir: options.out ?? 'runs',
+      k6Path: tools.k6,
+      settings: prepared.settings,
+      signal: controller.signal,
+      log: (line) => terminal.log(line),
+      progress: (line) => terminal.progress(line),
+      ...(options.app ? { app: options.app } : {}),
+      ...(prepared.scenario ? { scenarioOverride: prepared.scenario } : {}),
+      ...(prepared.baseline ? { baselineDir: prepared.baseline } : {}),
+    });
+    terminal.done();
+    printOutcome(outcome, quiet);
+    return outcome.exitCode;
+  } finally {
+    release();
+    await tracing?.shutdown();
+  }
+}

@@ -1,0 +1,77 @@
+// `slo up` brings a target up and keeps it until Ctrl-C or `slo down <run-dir>`; meanwhile its endpoint
+// can be driven by hand (k6, curl, a browser). `slo down` asks the owning `slo up` to tear down, or, when
+// that process died (SIGKILL, a crashed run), reaps what it left from the run folder's pid files.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { errors } from '../errors.ts';
+import { ensureToolchain } from '../setup/toolchain.ts';
+import { TimelineWriter, TIMELINE_FILE } from '../timeline.ts';
+import { createRunDir, newRunId, writeRunMeta, type RunMeta } from '../run-dir.ts';
+import { HARNESS_VERSION } from '../version.ts';
+import { createTerminal } from '../progress.ts';
+import { clusterAdapters, LOCAL_ADAPTERS } from '../../clusters/index.ts';
+import { reapStaleGroups } from '../../clusters/local/processes.ts';
+import { reapDatabase } from '../../clusters/local/database/index.ts';
+import { parseClusterName, parseSettings, type CommonOptions } from './options.ts';
+import { abortOnSignals } from './run.ts';
+
+export async function upCommand(options: CommonOptions): Promise<number> {
+  const clusterName = parseClusterName(options.cluster);
+  const settings = parseSettings(options.set);
+  const terminal = createTerminal({ quiet: false });
+  const controller = new AbortController();
+  const release = abortOnSignals(controller, terminal);
+  try {
+    await ensureToolchain({ log: (line) => terminal.log(line), needsLocalTarget: LOCAL_ADAPTERS.has(clusterName) });
+    const id = newRunId();
+    const runDir = createRunDir(options.out ?? 'runs', id);
+    const timeline = new TimelineWriter(join(runDir, TIMELINE_FILE));
+    const meta: RunMeta = { id, cluster: clusterName, profile: 'up', steps: [], startedAt: Date.now(), endedAt: null, status: 'running', specFile: null, specText: null, harnessVersion: HARNESS_VERSION };
+    writeRunMeta(runDir, meta);
+    timeline.event('run.start', 'harness', { runId: id, cluster: clusterName, profile: 'up', steps: [] });
+    const cluster = clusterAdapters[clusterName]({ runDir, timeline, signal: controller.signal, log: (line) => terminal.log(line) }, {
+      version: '1.0.0', settings, ...(options.app ? { app: options.app } : {}),
+    });
+    try {
+      const endpoint = await cluster.up();
+      terminal.log(`up: ${endpoint.baseUrl}${endpoint.prometheusUrl ? ` (Prometheus ${endpoint.prometheusUrl})` : ''}; run folder ${runDir}`);
+      terminal.log(`Ctrl-C or \`slo down ${runDir}\` tears it down.`);
+      await new Promise<void>((resolveWait) => controller.signal.addEventListener('abort', () => resolveWait(), { once: true }));
+    } finally {
+      await cluster.down();
+      timeline.event('run.end', 'harness', { status: 'completed', reason: 'slo up ended' });
+      writeRunMeta(runDir, { ...meta, endedAt: Date.now(), status: 'completed' });
+    }
+    return 0;
+  } finally {
+    release();
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function downCommand(runDirArgument: string): Promise<number> {
+  const runDir = resolve(runDirArgument);
+  if (!existsSync(join(runDir, 'run.json'))) throw errors.SLO_ERR_RUN_DIR_INVALID(`${runDir} is not a run folder`, 'pass the folder `slo up` printed');
+  const ownerFile = join(runDir, 'pids', 'owner');
+  const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8')) : 0;
+  if (owner > 0 && owner !== process.pid && alive(owner)) {
+    process.kill(owner, 'SIGTERM');
+    for (let waited = 0; waited < 60_000 && alive(owner); waited += 250) await sleep(250);
+    if (alive(owner)) throw errors.SLO_ERR_ENV_TIMEOUT(`slo process ${owner} did not finish tearing down within 60 s`, `kill -9 ${owner}, then run slo down again`);
+    process.stdout.write(`down: slo process ${owner} tore ${runDir} down\n`);
+    return 0;
+  }
+  const groups = reapStaleGroups(dirname(runDir));
+  const database = await reapDatabase(runDir);
+  process.stdout.write(`down: reaped ${groups} process groups and ${database} database processes left in ${runDir}\n`);
+  return 0;
+}
