@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsOf, readTimeline, TimelineWriter } from '../../../harness/timeline.ts';
 import { databaseProcesses, reapDatabase, startDatabase, type LocalDatabase } from './index.ts';
+import { socketDirFor } from './host.ts';
 import { memberStatus } from './patroni-rest.ts';
 import { isPortFree } from './ports.ts';
 import { listProcesses, spawnDaemon } from './processes.ts';
@@ -176,6 +177,17 @@ describe('local HA database (Patroni + etcd + HAProxy)', () => {
 });
 
 describe('startDatabase edges', () => {
+  it('keeps the unix socket under the run folder unless its path would be too long for a socket', () => {
+    expect(socketDirFor('/tmp/run/db/sock')).toEqual({ dir: '/tmp/run/db/sock', temporary: false });
+    const deep = socketDirFor(`/tmp/${'deep/'.repeat(20)}db/sock`);
+    try {
+      expect(deep.temporary).toBe(true);
+      expect(Buffer.byteLength(`${deep.dir}/.s.PGSQL.65535.lock`)).toBeLessThan(108);
+    } finally {
+      rmSync(deep.dir, { recursive: true, force: true });
+    }
+  });
+
   it('stops promptly when the run is aborted during start, leaving nothing behind', async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'slo-db-abort-'));
     try {

@@ -51,5 +51,5 @@ export function ensureReachable(runDir: string, user: RunAs): void {
 export function socketDirFor(preferred: string): { dir: string; temporary: boolean } {
   const longestSocket = `${preferred}/.s.PGSQL.65535.lock`;
   if (Buffer.byteLength(longestSocket) <= 100) return { dir: preferred, temporary: false };
-  return { dir: mkdtempSync(join(tmpdir(), 'slo-pg-')), temporary: true };
+  return { dir: mkdtempSync(join(tmpdir(), 'slo-pgsock-')), temporary: true };
 }

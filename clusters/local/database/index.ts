@@ -75,6 +75,7 @@ export async function startDatabase(ctx: DatabaseContext, options: DatabaseOptio
   const layout = databaseLayout(ctx.runDir);
   // A previous database in this same run folder (a crashed harness) would hold the data dirs.
   await reapDatabase(ctx.runDir);
+  mkdirSync(ctx.runDir, { recursive: true });
   ensureReachable(ctx.runDir, postgres);
 
   const memberCount = options.members ?? 2;
