@@ -10,6 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReports } from './index.ts';
 import { HOSTILE, syntheticReportInput } from './testing/synthetic-run.ts';
 
+// The project compiles without the DOM lib, so code that runs in the page names the few browser shapes it uses.
+interface PageCanvas { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null }
+interface PageChart { root: { parentElement: { id: string } | null }; scales: { x: { min: number; max: number } }; setScale(key: string, limits: { min: number; max: number }): void }
+interface PageWindow {
+  document: { body: { dataset: Record<string, string | undefined> }; querySelector(selector: string): PageCanvas | null };
+  sloCharts: PageChart[];
+}
+
 const CHART_IDS = ['chart-rate', 'chart-latency', 'chart-errors', 'chart-replicas', 'chart-db'];
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
 
@@ -55,14 +63,14 @@ async function open(file: string): Promise<Loaded> {
     return route.abort();
   });
   await page.goto(url);
-  await page.waitForFunction(() => document.body.dataset.chartsReady !== undefined, undefined, { timeout: 10_000 });
+  await page.waitForFunction(() => (globalThis as unknown as PageWindow).document.body.dataset.chartsReady !== undefined, undefined, { timeout: 10_000 });
   return { page, consoleErrors, foreignRequests };
 }
 
 /** Per chart: canvas size and how many sampled pixels are painted (neither transparent nor white). */
 async function canvasStats(page: Page): Promise<Array<{ id: string; width: number; height: number; painted: number }>> {
   return page.evaluate((ids) => ids.map((id) => {
-    const canvas = document.querySelector<HTMLCanvasElement>(`#${id} canvas`);
+    const canvas = (globalThis as unknown as PageWindow).document.querySelector(`#${id} canvas`);
     if (!canvas) return { id, width: 0, height: 0, painted: 0 };
     const ctx = canvas.getContext('2d');
     const { width, height } = canvas;
@@ -93,13 +101,12 @@ describe('report.html in Chromium', () => {
     }
     // One shared time axis: every chart spans exactly the run, and zooming one zooms them all.
     const runS = { min: input.run.startedAt / 1000, max: input.run.endedAt / 1000 };
-    type Charts = Array<{ root: HTMLElement; scales: { x: { min: number; max: number } }; setScale(k: string, l: { min: number; max: number }): void }>;
-    const xRanges = () => page.evaluate(() => ((window as unknown as { sloCharts: Charts }).sloCharts)
+    const xRanges = () => page.evaluate(() => (globalThis as unknown as PageWindow).sloCharts
       .map((u) => ({ id: u.root.parentElement?.id, min: u.scales.x.min, max: u.scales.x.max })));
     expect(await xRanges()).toEqual(CHART_IDS.map((id) => ({ id, ...runS })));
-    await page.evaluate((s) => (window as unknown as { sloCharts: Charts }).sloCharts[1]?.setScale('x', { min: s.min + 60, max: s.min + 90 }), runS);
+    await page.evaluate((s) => (globalThis as unknown as PageWindow).sloCharts[1]?.setScale('x', { min: s.min + 60, max: s.min + 90 }), runS);
     expect(await xRanges()).toEqual(CHART_IDS.map((id) => ({ id, min: runS.min + 60, max: runS.min + 90 })));
-    await page.evaluate((s) => (window as unknown as { sloCharts: Charts }).sloCharts[0]?.setScale('x', s), runS);
+    await page.evaluate((s) => (globalThis as unknown as PageWindow).sloCharts[0]?.setScale('x', s), runS);
 
     const rows = await page.$$eval('#verdicts tbody tr', (trs) => trs.map((tr) => tr.className));
     expect(rows).toHaveLength(input.judgement.verdicts.length);
