@@ -1,0 +1,346 @@
+// The kube adapter against the Kubernetes API stand-in in tests/kube-standin (an in-process HTTP server,
+// NOT a real cluster): real @kubernetes/client-node calls and watch streams, real timeline files.
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { TimelineWriter, readTimeline, eventsOf, type TimelineRecord } from '../../harness/timeline.ts';
+import type { ClusterContext } from '../types.ts';
+import { startKubeStandin, type KubeStandin } from '../../tests/kube-standin/server.ts';
+import { COLLECTIONS, cnpgCluster, deployment, hpa, namespace, pod } from '../../tests/kube-standin/fixtures.ts';
+import { KubeCluster, createKubeCluster, parseKubeSettings } from './index.ts';
+
+let standin: KubeStandin;
+let scratch: string;
+const clusters: KubeCluster[] = [];
+let counter = 0;
+
+beforeAll(async () => {
+  standin = await startKubeStandin();
+  scratch = mkdtempSync(join(tmpdir(), 'kube-adapter-'));
+});
+
+afterEach(async () => {
+  for (const c of clusters.splice(0)) await c.down();
+  standin.clearFaults();
+});
+
+afterAll(async () => {
+  await standin.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function kubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'standin', server: standin.url, skipTLSVerify: true }],
+    users: [{ name: 'tester' }],
+    contexts: [{ name: 'standin', cluster: 'standin', user: 'tester' }],
+    currentContext: 'standin',
+  });
+  return kc;
+}
+
+/** A fresh namespace seeded like a running reference app: 3 ready pods on v1, HPA, a CNPG cluster. */
+function seed(labels: Record<string, string> = {}): string {
+  const ns = `ns${++counter}`;
+  standin.put(COLLECTIONS.namespaces, namespace(ns, labels));
+  standin.put(COLLECTIONS.deployments, deployment(ns));
+  const longAgo = new Date(Date.now() - 3_600_000);
+  for (const i of [1, 2, 3]) standin.put(COLLECTIONS.pods, pod(ns, `app-v1-${i}`, { ready: true, createdAt: longAgo }));
+  standin.put(COLLECTIONS.hpas, hpa(ns, 3, 3, 12));
+  standin.put(COLLECTIONS.cnpgClusters, cnpgCluster(ns, 'orders-db-1'));
+  return ns;
+}
+
+function makeCluster(ns: string, extra: Record<string, string> = {}) {
+  const file = join(scratch, `timeline-${ns}-${Date.now()}.jsonl`);
+  writeFileSync(file, '');
+  const abort = new AbortController();
+  const logs: string[] = [];
+  const ctx: ClusterContext = { runDir: scratch, timeline: new TimelineWriter(file), signal: abort.signal, log: (l) => logs.push(l) };
+  const settings = parseKubeSettings({ namespace: ns, serviceUrl: 'http://orders.example.test', cnpgCluster: 'orders-db', rolloutTimeoutS: 20, failoverTimeoutS: 20, ...extra });
+  const cluster = new KubeCluster(ctx, settings, kubeConfig());
+  clusters.push(cluster);
+  return { cluster, timeline: () => readTimeline(file), logs };
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const types = (records: TimelineRecord[]) => records.filter((r) => r.kind === 'event').map((r) => (r.kind === 'event' ? r.type : ''));
+
+describe('observation through watches', () => {
+  it('turns deployment, pod, HPA and CNPG watch events into timeline events', async () => {
+    const ns = seed();
+    const { cluster, timeline } = makeCluster(ns);
+    await expect(cluster.up()).resolves.toEqual({ baseUrl: 'http://orders.example.test' });
+
+    // Initial state: the replay of existing objects.
+    await waitFor('initial events', () => eventsOf(timeline(), 'pod.ready').length === 3 && eventsOf(timeline(), 'db.role').length === 1);
+    const initial = timeline();
+    expect(eventsOf(initial, 'replicas').map((e) => e.data)).toEqual([{ desired: 3, ready: 3 }]);
+    expect(eventsOf(initial, 'pod.start').map((e) => e.data.pod).sort()).toEqual(['app-v1-1', 'app-v1-2', 'app-v1-3']);
+    // Pods that predate the run are dated by their creationTimestamp, not by when the watch saw them.
+    expect(eventsOf(initial, 'pod.start')[0]!.t).toBeLessThan(Date.now() - 3_000_000);
+    expect(eventsOf(initial, 'hpa').map((e) => e.data)).toEqual([{ current: 3, desired: 3, cpuPercent: 12, memoryPercent: null }]);
+    expect(eventsOf(initial, 'db.role').map((e) => e.data)).toEqual([{ member: 'orders-db-1', role: 'primary' }]);
+
+    // Changes while the run goes on.
+    standin.put(COLLECTIONS.pods, pod(ns, 'app-v1-4', { ready: false }));
+    await waitFor('pod.start of the new pod', () => eventsOf(timeline(), 'pod.start').some((e) => e.data.pod === 'app-v1-4'));
+    standin.put(COLLECTIONS.pods, pod(ns, 'app-v1-4', { ready: true }));
+    standin.put(COLLECTIONS.hpas, hpa(ns, 3, 6, 140));
+    standin.put(COLLECTIONS.deployments, deployment(ns, { replicas: 6, ready: 4, updated: 6 }));
+    standin.put(COLLECTIONS.cnpgClusters, cnpgCluster(ns, 'orders-db-1', 'orders-db-2'));
+    standin.put(COLLECTIONS.cnpgClusters, cnpgCluster(ns, 'orders-db-2'));
+    await waitFor('the second primary', () => eventsOf(timeline(), 'db.role').length === 3);
+
+    const after = timeline();
+    expect(eventsOf(after, 'pod.ready').some((e) => e.data.pod === 'app-v1-4')).toBe(true);
+    expect(eventsOf(after, 'hpa').at(-1)?.data).toEqual({ current: 3, desired: 6, cpuPercent: 140, memoryPercent: null });
+    expect(eventsOf(after, 'replicas').at(-1)?.data).toEqual({ desired: 6, ready: 4 });
+    expect(eventsOf(after, 'db.role').map((e) => e.data)).toEqual([
+      { member: 'orders-db-1', role: 'primary' },
+      { member: 'orders-db-1', role: 'down' },
+      { member: 'orders-db-2', role: 'primary' },
+    ]);
+  });
+
+  it('reconnects watches the server ends, without repeating events for what it already saw', async () => {
+    const ns = seed();
+    const { cluster, timeline } = makeCluster(ns, { cnpgCluster: '' });
+    await cluster.up();
+    await waitFor('initial pods', () => eventsOf(timeline(), 'pod.ready').length === 3);
+    const opened = cluster.watchConnections();
+
+    standin.closeWatches();
+    await waitFor('watches reopened', () => cluster.watchConnections() >= opened + 3 && standin.watcherCount(COLLECTIONS.pods) === 1);
+    standin.put(COLLECTIONS.pods, pod(ns, 'after-reconnect', { ready: true }));
+    await waitFor('event after reconnect', () => eventsOf(timeline(), 'pod.ready').some((e) => e.data.pod === 'after-reconnect'));
+
+    expect(eventsOf(timeline(), 'pod.start')).toHaveLength(4);
+    expect(eventsOf(timeline(), 'replicas')).toHaveLength(1);
+  });
+
+  it('reports a pod deleted by someone else as stopped with its reason', async () => {
+    const ns = seed();
+    const { cluster, timeline } = makeCluster(ns);
+    await cluster.up();
+    await waitFor('initial pods', () => eventsOf(timeline(), 'pod.ready').length === 3);
+    const gone = { ...pod(ns, 'app-v1-3', { ready: true }), metadata: { ...pod(ns, 'app-v1-3').metadata, deletionTimestamp: new Date().toISOString() } };
+    standin.put(COLLECTIONS.pods, gone);
+    await waitFor('pod.stop', () => eventsOf(timeline(), 'pod.stop').length === 1);
+    expect(eventsOf(timeline(), 'pod.stop')[0]!.data).toEqual({ pod: 'app-v1-3', reason: 'scale-down', exitCode: null });
+  });
+});
+
+describe('actions in a namespace that opted in', () => {
+  it('rolls out a new version by patching image and APP_VERSION, and follows it to completion', async () => {
+    const ns = seed({ 'slo-harness.io/disruptions': 'allowed' });
+    const { cluster, timeline } = makeCluster(ns);
+    await cluster.up();
+    const done = cluster.rollout('v2');
+
+    const patch = await waitFor('the deployment PATCH', () => standin.requestsMatching('PATCH', new RegExp(`/namespaces/${ns}/deployments/slo-reference-app$`))[0]);
+    expect(patch.contentType).toBe('application/strategic-merge-patch+json');
+    expect(patch.body).toEqual({ spec: { template: { spec: { containers: [
+      { name: 'app', image: 'registry.local:5000/slo-reference-app:v2', env: [{ name: 'APP_VERSION', value: 'v2' }] },
+    ] } } } });
+    const patched = standin.get(COLLECTIONS.deployments, ns, 'slo-reference-app') as ReturnType<typeof deployment>;
+    expect(JSON.stringify(patched)).toContain('"value":"v2"');
+    expect(JSON.stringify(patched)).toContain('"name":"PORT"'); // strategic merge kept the other env vars
+
+    // Play the deployment controller: one new pod at a time, then done.
+    const generation = patched.metadata.generation as number;
+    for (const updated of [1, 2]) {
+      standin.put(COLLECTIONS.deployments, { ...deployment(ns, { version: 'v2', updated, generation }), status: { observedGeneration: generation, replicas: 4, updatedReplicas: updated, readyReplicas: 3, availableReplicas: 3 } });
+      await waitFor(`progress ${updated}`, () => eventsOf(timeline(), 'rollout').some((e) => e.data.state === 'progress' && e.data.updated === updated));
+    }
+    standin.put(COLLECTIONS.deployments, deployment(ns, { version: 'v2', generation }));
+    await done;
+
+    const records = timeline();
+    expect(eventsOf(records, 'rollout').map((e) => [e.data.state, e.data.updated])).toEqual([['start', 0], ['progress', 1], ['progress', 2], ['complete', 3]]);
+    expect(eventsOf(records, 'rollout')[0]!.data).toMatchObject({ from: 'v1', to: 'v2', total: 3 });
+    expect(eventsOf(records, 'action.end').map((e) => e.data)).toEqual([{ action: 'rollout', ok: true }]);
+  });
+
+  it('restarts through the restartedAt annotation when the version does not change', async () => {
+    const ns = seed({ 'slo-harness.io/disruptions': 'allowed' });
+    const { cluster } = makeCluster(ns);
+    const done = cluster.rollout('v1');
+    const patch = await waitFor('the deployment PATCH', () => standin.requestsMatching('PATCH', new RegExp(`/namespaces/${ns}/deployments/slo-reference-app$`))[0]);
+    const generation = standin.get(COLLECTIONS.deployments, ns, 'slo-reference-app')?.metadata.generation as number;
+    standin.put(COLLECTIONS.deployments, deployment(ns, { version: 'v1', generation })); // the controller caught up
+    await done;
+    const annotations = (patch?.body as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations;
+    expect(Date.parse(annotations['kubectl.kubernetes.io/restartedAt'] ?? '')).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('kills a ready pod with grace period 0 and records it as killed', async () => {
+    const ns = seed({ 'slo-harness.io/disruptions': 'allowed' });
+    const { cluster, timeline } = makeCluster(ns);
+    await cluster.up();
+    await waitFor('initial pods', () => eventsOf(timeline(), 'pod.ready').length === 3);
+    const victim = await cluster.killPod();
+    expect(['app-v1-1', 'app-v1-2', 'app-v1-3']).toContain(victim);
+    const del = standin.requestsMatching('DELETE', new RegExp(`/namespaces/${ns}/pods/${victim}$`));
+    expect(del).toHaveLength(1);
+    expect(del[0]!.query.get('gracePeriodSeconds')).toBe('0');
+    await waitFor('pod.stop', () => eventsOf(timeline(), 'pod.stop').length === 1);
+    expect(eventsOf(timeline(), 'pod.stop')[0]!.data).toMatchObject({ pod: victim, reason: 'killed' });
+    expect(types(timeline())).toEqual(expect.arrayContaining(['action.start', 'action.end']));
+  });
+
+  it('fails CloudNativePG over like `kubectl cnpg promote`: targetPrimary through the status subresource', async () => {
+    const ns = seed({ 'slo-harness.io/disruptions': 'allowed' });
+    for (const i of [1, 2, 3]) standin.put(COLLECTIONS.pods, { ...pod(ns, `orders-db-${i}`), metadata: { name: `orders-db-${i}`, namespace: ns, labels: { 'cnpg.io/cluster': 'orders-db' } } });
+    const { cluster, timeline } = makeCluster(ns);
+    await cluster.up();
+    expect(cluster.failover).toBeTypeOf('function');
+    const done = cluster.failover!();
+
+    const patch = await waitFor('the status PATCH', () => standin.requestsMatching('PATCH', new RegExp(`/namespaces/${ns}/clusters/orders-db/status$`))[0]);
+    expect(patch.contentType).toBe('application/merge-patch+json');
+    expect(patch.body).toMatchObject({
+      metadata: { resourceVersion: expect.any(String) },
+      status: { targetPrimary: 'orders-db-2', phase: 'Switchover in progress', phaseReason: 'Switching over to orders-db-2' },
+    });
+    expect(standin.requestsMatching('GET', new RegExp(`/namespaces/${ns}/pods/orders-db-2$`))).toHaveLength(1);
+
+    // Play the operator: it promotes the target.
+    standin.put(COLLECTIONS.cnpgClusters, cnpgCluster(ns, 'orders-db-2'));
+    await done;
+    await waitFor('db.role events', () => eventsOf(timeline(), 'db.role').length === 3);
+    expect(eventsOf(timeline(), 'db.role').map((e) => `${e.data.member}:${e.data.role}`)).toEqual(['orders-db-1:primary', 'orders-db-1:down', 'orders-db-2:primary']);
+    expect(eventsOf(timeline(), 'action.end').map((e) => e.data)).toEqual([{ action: 'failover', ok: true }]);
+  });
+
+  it('runs the user failover command for databases outside the cluster, and reports its failure', async () => {
+    const ns = seed({ 'slo-harness.io/disruptions': 'allowed' });
+    const marker = join(scratch, `failover-${ns}`);
+    const ok = makeCluster(ns, { cnpgCluster: '', failoverCommand: `echo failed-over > '${marker}'` });
+    await ok.cluster.failover!();
+    expect(readFileSync(marker, 'utf8').trim()).toBe('failed-over');
+
+    const bad = makeCluster(ns, { cnpgCluster: '', failoverCommand: 'echo "instance not found" >&2; exit 4' });
+    await expect(bad.cluster.failover!()).rejects.toMatchObject({ code: 'SLO_ERR_ENV_PROCESS_FAILED', message: expect.stringContaining('instance not found') });
+    expect(eventsOf(bad.timeline(), 'action.end')[0]!.data).toMatchObject({ action: 'failover', ok: false });
+  });
+
+  it('has no failover at all when there is neither a CNPG cluster nor a command', async () => {
+    const ns = seed({ 'slo-harness.io/disruptions': 'allowed' });
+    const { cluster } = makeCluster(ns, { cnpgCluster: '' });
+    expect(cluster.failover).toBeUndefined();
+    await expect(cluster.preflight(['failover'])).rejects.toMatchObject({ code: 'SLO_ERR_ACTION_UNSUPPORTED' });
+  });
+});
+
+describe('a namespace that did not opt in', () => {
+  it('refuses rollout, kill and failover with one clear line, before touching anything', async () => {
+    const ns = seed();
+    const { cluster } = makeCluster(ns);
+    const before = standin.requests.length;
+    for (const attempt of [() => cluster.rollout('v2'), () => cluster.killPod('app-v1-1'), () => cluster.failover!()]) {
+      const err = await attempt().then(() => undefined, (e: unknown) => e as { code: string; exitCode: number; message: string; hint: string });
+      expect(err).toMatchObject({ code: 'SLO_ERR_DISRUPTION_NOT_ALLOWED', exitCode: 2 });
+      expect(err!.message).toContain(`namespace ${ns} lacks label slo-harness.io/disruptions=allowed`);
+      expect(err!.hint).toBe(`if disrupting it is fine, run: kubectl label namespace ${ns} slo-harness.io/disruptions=allowed`);
+    }
+    const writes = standin.requests.slice(before).filter((r) => r.method !== 'GET');
+    expect(writes).toEqual([]);
+    expect(standin.get(COLLECTIONS.pods, ns, 'app-v1-1')).toBeDefined();
+  });
+
+  it('fails preflight for destructive actions but lets scaling through', async () => {
+    const ns = seed();
+    const { cluster } = makeCluster(ns);
+    await expect(cluster.preflight(['scale', 'kill'])).rejects.toMatchObject({ code: 'SLO_ERR_DISRUPTION_NOT_ALLOWED' });
+    await expect(cluster.preflight(['scale'])).resolves.toBeUndefined();
+    await cluster.scale(5);
+    const patch = standin.requestsMatching('PATCH', new RegExp(`/namespaces/${ns}/deployments/slo-reference-app/scale$`))[0];
+    expect(patch?.contentType).toBe('application/merge-patch+json');
+    expect(patch?.body).toEqual({ spec: { replicas: 5 } });
+    expect((standin.get(COLLECTIONS.deployments, ns, 'slo-reference-app')?.spec as { replicas: number }).replicas).toBe(5);
+  });
+});
+
+describe('API failures become SloErrors', () => {
+  it('turns a 403 into SLO_ERR_KUBE_API naming the call, the server message and the RBAC fix', async () => {
+    const ns = seed();
+    standin.fail('GET', new RegExp(`^/api/v1/namespaces/${ns}$`), 403);
+    const { cluster } = makeCluster(ns);
+    const err = await cluster.up().then(() => undefined, (e: unknown) => e as { code: string; exitCode: number; message: string; hint: string; stack: string });
+    expect(err).toMatchObject({ code: 'SLO_ERR_KUBE_API', exitCode: 3 });
+    expect(err!.message).toBe(`GET namespace ${ns} failed: 403: injected 403 for GET /api/v1/namespaces/${ns}`);
+    expect(err!.hint).toContain('RBAC');
+  });
+
+  it('turns a 404 into SLO_ERR_KUBE_API that points at the settings', async () => {
+    const ns = seed();
+    const { cluster } = makeCluster(ns, { deployment: 'no-such-app' });
+    await expect(cluster.up()).rejects.toMatchObject({
+      code: 'SLO_ERR_KUBE_API',
+      message: expect.stringMatching(/^GET deployment ns\d+\/no-such-app failed: 404: .*not found/),
+      hint: expect.stringContaining('check the namespace and names'),
+    });
+  });
+
+  it('records a refused pod deletion as a failed action', async () => {
+    const ns = seed({ 'slo-harness.io/disruptions': 'allowed' });
+    standin.fail('DELETE', /\/pods\//, 403);
+    const { cluster, timeline } = makeCluster(ns);
+    await expect(cluster.killPod('app-v1-2')).rejects.toMatchObject({ code: 'SLO_ERR_KUBE_API', message: expect.stringContaining('DELETE pod') });
+    expect(eventsOf(timeline(), 'action.end')[0]!.data).toMatchObject({ action: 'kill', ok: false });
+  });
+
+  it('says when the API server cannot be reached at all', async () => {
+    const ns = seed();
+    const settings = parseKubeSettings({ namespace: ns, serviceUrl: 'http://x.test' });
+    const kc = new KubeConfig();
+    kc.loadFromOptions({ clusters: [{ name: 'dead', server: 'http://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'dead', cluster: 'dead', user: 'u' }], currentContext: 'dead' });
+    const file = join(scratch, 'dead.jsonl');
+    const cluster = new KubeCluster({ runDir: scratch, timeline: new TimelineWriter(file), signal: new AbortController().signal, log: () => {} }, settings, kc);
+    await expect(cluster.up()).rejects.toMatchObject({ code: 'SLO_ERR_KUBE_API', message: expect.stringContaining('no response'), hint: expect.stringContaining('reachable') });
+  });
+});
+
+describe('createKubeCluster', () => {
+  function kubeconfigFile(): string {
+    const file = join(scratch, 'kubeconfig.yaml');
+    writeFileSync(file, [
+      'apiVersion: v1', 'kind: Config', 'current-context: other',
+      'clusters:', `- name: standin`, `  cluster: { server: "${standin.url}", insecure-skip-tls-verify: true }`,
+      'users:', '- name: tester', '  user: {}',
+      'contexts:', '- name: standin', '  context: { cluster: standin, user: tester }',
+      '- name: other', '  context: { cluster: standin, user: tester }',
+    ].join('\n'));
+    return file;
+  }
+
+  it('loads the kubeconfig file and context from the settings', async () => {
+    const ns = seed();
+    const file = join(scratch, 'factory.jsonl');
+    const ctx: ClusterContext = { runDir: scratch, timeline: new TimelineWriter(file), signal: new AbortController().signal, log: () => {} };
+    const cluster = createKubeCluster(ctx, { settings: { kubeconfig: kubeconfigFile(), context: 'standin', namespace: ns, serviceUrl: 'http://orders.test' } });
+    clusters.push(cluster as KubeCluster);
+    await expect(cluster.up()).resolves.toEqual({ baseUrl: 'http://orders.test' });
+  });
+
+  it('rejects missing serviceUrl and unknown contexts as bad input', () => {
+    const ctx: ClusterContext = { runDir: scratch, timeline: new TimelineWriter(join(scratch, 'x.jsonl')), signal: new AbortController().signal, log: () => {} };
+    expect(() => createKubeCluster(ctx, { settings: { kubeconfig: kubeconfigFile() } })).toThrow(expect.objectContaining({ code: 'SLO_ERR_CLI_USAGE', exitCode: 2 }));
+    expect(() => createKubeCluster(ctx, { settings: { kubeconfig: kubeconfigFile(), context: 'nope', serviceUrl: 'http://x.test' } }))
+      .toThrow(expect.objectContaining({ code: 'SLO_ERR_CLI_USAGE', message: 'kube context nope is not in the kubeconfig' }));
+    expect(existsSync(join(scratch, 'x.jsonl'))).toBe(false);
+  });
+});

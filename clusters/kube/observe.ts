@@ -1,0 +1,157 @@
+// Turns watch events of the target namespace into timeline events: the Deployment gives `replicas` (and
+// `rollout` progress while a rollout runs), Pods give `pod.start` / `pod.ready` / `pod.stop`, the HPA gives
+// `hpa`, the CloudNativePG Cluster status gives `db.role`. Each event is written once per change, so the
+// ADDED replays that follow every reconnect add nothing.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { TimelineWriter } from '../../harness/timeline.ts';
+import type { KubeSettings } from './settings.ts';
+import { ResilientWatch } from './watch.ts';
+import { exitCodeOf, isFinished, readyCondition, rolloutProgress, versionOf, type DeploymentLike, type PodLike } from './objects.ts';
+
+export const SOURCE = 'kube';
+
+export interface ObserverHooks {
+  /** Pods this run deleted on purpose (their stop reason is `killed`). */
+  killedPods: ReadonlySet<string>;
+  /** The rollout in progress, if any. */
+  activeRollout: () => { from: string; to: string } | undefined;
+}
+
+interface PodState { version: string; ready: boolean; stopped: boolean }
+
+interface HpaLike {
+  status?: {
+    currentReplicas?: number; desiredReplicas?: number;
+    currentMetrics?: { type: string; resource?: { name: string; current?: { averageUtilization?: number } } }[];
+  };
+}
+
+interface CnpgClusterLike {
+  status?: { currentPrimary?: string; targetPrimary?: string };
+}
+
+export class KubeObserver {
+  private readonly watches: ResilientWatch[] = [];
+  private readonly pods = new Map<string, PodState>();
+  private startedAt = 0;
+  private lastReplicas = '';
+  private lastRolloutUpdated = -1;
+  private lastHpa = '';
+  private primary: string | undefined;
+  private primaryDown: string | undefined;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly settings: KubeSettings,
+    private readonly timeline: TimelineWriter,
+    private readonly log: (line: string) => void,
+    private readonly hooks: ObserverHooks,
+  ) {}
+
+  start(): void {
+    this.startedAt = Date.now();
+    const ns = this.settings.namespace;
+    const byName = (name: string) => ({ fieldSelector: `metadata.name=${name}` });
+    const watch = (path: string, query: Record<string, string>, handler: (type: string, obj: never) => void) =>
+      this.watches.push(new ResilientWatch(this.kc, path, query, handler as (type: string, obj: unknown) => void, this.log));
+
+    watch(`/apis/apps/v1/namespaces/${ns}/deployments`, byName(this.settings.deployment), (type, d: DeploymentLike) => this.onDeployment(type, d));
+    watch(`/api/v1/namespaces/${ns}/pods`, { labelSelector: this.settings.podSelector }, (type, p: PodLike) => this.onPod(type, p));
+    watch(`/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`, byName(this.settings.hpa), (type, h: HpaLike) => this.onHpa(type, h));
+    if (this.settings.cnpgCluster) {
+      watch(`/apis/postgresql.cnpg.io/v1/namespaces/${ns}/clusters`, byName(this.settings.cnpgCluster), (type, c: CnpgClusterLike) => this.onCnpg(type, c));
+    }
+    for (const w of this.watches) w.start();
+  }
+
+  stop(): void {
+    for (const w of this.watches) w.stop();
+    this.watches.length = 0;
+  }
+
+  /** Total watch connections opened so far (one per watch, more after reconnects). */
+  connections(): number {
+    return this.watches.reduce((sum, w) => sum + w.connections, 0);
+  }
+
+  private onDeployment(type: string, d: DeploymentLike): void {
+    if (type === 'DELETED') return;
+    const desired = d.spec?.replicas ?? 0;
+    const ready = d.status?.readyReplicas ?? 0;
+    const key = `${desired}/${ready}`;
+    if (key !== this.lastReplicas) {
+      this.lastReplicas = key;
+      this.timeline.event('replicas', SOURCE, { desired, ready });
+    }
+    const rollout = this.hooks.activeRollout();
+    if (!rollout) {
+      this.lastRolloutUpdated = -1;
+      return;
+    }
+    const progress = rolloutProgress(d);
+    if (progress.observed && !progress.done && progress.updated !== this.lastRolloutUpdated) {
+      this.lastRolloutUpdated = progress.updated;
+      this.timeline.event('rollout', SOURCE, { ...rollout, state: 'progress', updated: progress.updated, total: progress.total });
+    }
+  }
+
+  private onPod(type: string, pod: PodLike): void {
+    const name = pod.metadata.name;
+    let state = this.pods.get(name);
+    const created = pod.metadata.creationTimestamp ? Date.parse(String(pod.metadata.creationTimestamp)) : NaN;
+    // Pods that existed before we looked are dated by the API's own timestamps, not by when we saw them.
+    const preexisting = Number.isFinite(created) && created < this.startedAt - 1000;
+    if (!state) {
+      state = { version: versionOf(pod.spec, this.settings.container), ready: false, stopped: false };
+      this.pods.set(name, state);
+      this.timeline.event('pod.start', SOURCE, { pod: name, version: state.version }, preexisting ? created : Date.now());
+    }
+    if (state.stopped) return;
+    const ready = readyCondition(pod);
+    if (ready.ready && !state.ready && type !== 'DELETED') {
+      state.ready = true;
+      this.timeline.event('pod.ready', SOURCE, { pod: name, version: state.version }, preexisting && ready.since ? ready.since : Date.now());
+    }
+    if (type === 'DELETED' || pod.metadata.deletionTimestamp || isFinished(pod)) {
+      state.stopped = true;
+      this.timeline.event('pod.stop', SOURCE, { pod: name, reason: this.stopReason(name, state, pod), exitCode: exitCodeOf(pod) });
+    }
+  }
+
+  private stopReason(name: string, state: PodState, pod: PodLike): 'killed' | 'rollout' | 'exited' | 'scale-down' {
+    if (this.hooks.killedPods.has(name)) return 'killed';
+    const rollout = this.hooks.activeRollout();
+    if (rollout && state.version !== rollout.to) return 'rollout';
+    if (isFinished(pod) || (!pod.metadata.deletionTimestamp && exitCodeOf(pod) !== null)) return 'exited';
+    return 'scale-down';
+  }
+
+  private onHpa(type: string, h: HpaLike): void {
+    if (type === 'DELETED') return;
+    const metric = (name: string) => h.status?.currentMetrics?.find((m) => m.type === 'Resource' && m.resource?.name === name)?.resource?.current?.averageUtilization ?? null;
+    const data = { current: h.status?.currentReplicas ?? 0, desired: h.status?.desiredReplicas ?? 0, cpuPercent: metric('cpu'), memoryPercent: metric('memory') };
+    const key = JSON.stringify(data);
+    if (key === this.lastHpa) return;
+    this.lastHpa = key;
+    this.timeline.event('hpa', SOURCE, data);
+  }
+
+  private onCnpg(type: string, c: CnpgClusterLike): void {
+    if (type === 'DELETED') return;
+    const current = c.status?.currentPrimary;
+    const target = c.status?.targetPrimary;
+    // CNPG sets targetPrimary first (failover or switchover begins) and currentPrimary once the new
+    // primary is promoted: in between the cluster has no writable primary.
+    if (current && target && target !== current && this.primaryDown !== current) {
+      this.primaryDown = current;
+      this.timeline.event('db.role', SOURCE, { member: current, role: 'down' });
+    }
+    if (current && current !== this.primary) {
+      const previous = this.primary;
+      this.primary = current;
+      this.timeline.event('db.role', SOURCE, { member: current, role: 'primary' });
+      if (previous && this.primaryDown !== previous) this.timeline.event('db.role', SOURCE, { member: previous, role: 'replica' });
+      this.primaryDown = undefined;
+    }
+  }
+}
