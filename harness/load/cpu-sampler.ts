@@ -1,0 +1,28 @@
+// CPU used by a process and time its threads spent runnable but waiting for a CPU (Linux schedstat).
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface CpuTotals {
+  runS: number;
+  waitS: number;
+  atMs: number;
+}
+
+/** Sums /proc/<pid>/task/<tid>/schedstat; null when the process is gone or /proc has no schedstat. */
+export function readCpuTotals(pid: number): CpuTotals | null {
+  try {
+    let run = 0;
+    let wait = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const [r, w] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+        run += Number(r);
+        wait += Number(w);
+      } catch {
+        // the thread ended between readdir and read
+      }
+    }
+    return { runS: run / 1e9, waitS: wait / 1e9, atMs: Date.now() };
+  } catch {
+    return null;
+  }
+}
