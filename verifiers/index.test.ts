@@ -16,7 +16,8 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 function healthyRun(): TimelineBuilder {
   const b = new TimelineBuilder().run(185, { profile: 'quick', steps: ['growth', 'spike', 'rollout', 'failover'] });
   b.step('growth', 'growth', 0, 60).step('spike', 'spike', 60, 120).step('rollout', 'sustained', 120, 150).step('failover', 'sustained', 150, 180);
-  b.event(75, 'phase', { step: 'spike', name: 'spike', state: 'start' }).event(95, 'phase', { step: 'spike', name: 'spike', state: 'end' });
+  const phases: [string, number, number][] = [['steady', 60, 75], ['spike', 75, 77], ['hold', 77, 95], ['recovery', 95, 120]];
+  for (const [name, fromS, toS] of phases) b.event(fromS, 'phase', { step: 'spike', name, state: 'start' }).event(toS, 'phase', { step: 'spike', name, state: 'end' });
   for (const [atS, desired, ready] of [[0, 3, 3], [78, 12, 10], [90, 20, 20], [100, 8, 8], [130, 3, 3]]) b.event(atS as number, 'replicas', { desired: desired as number, ready: ready as number });
   b.event(90, 'action.start', { action: 'kill', detail: { pod: 'app-2' } }).event(90.2, 'pod.stop', { pod: 'app-2', reason: 'killed' }).event(90.3, 'action.end', { action: 'kill', ok: true });
   b.event(96, 'pod.ready', { pod: 'app-21', version: '1.0.0' });
@@ -56,7 +57,10 @@ describe('verify', () => {
       'loadgen.achieved',
       'latency.p95',
       'latency.p95.window',
+      'latency.p95.phase.spike.steady',
       'latency.p95.phase.spike.spike',
+      'latency.p95.phase.spike.hold',
+      'latency.p95.phase.spike.recovery',
       'errorRate.overall',
       'availability.overall',
       'scaling.min',
@@ -73,6 +77,8 @@ describe('verify', () => {
       'observability.logs',
     ]);
     expect(verdictById(judgement.verdicts, 'failover.recovery').measured).toBe(6);
+    expect(verdictById(judgement.verdicts, 'scaling.reachMax').measured).toBe(15);
+    expect(verdictById(judgement.verdicts, 'scaling.backToMin').measured).toBe(35);
   });
 
   it('every verdict carries measured, threshold, window and evidence', () => {

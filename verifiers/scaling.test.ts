@@ -8,14 +8,23 @@ import { verdictById } from './test-support/verdicts.ts';
 const spec = defaultSpec(); // min 3, max 20, reach max within 300 s, back to min within 600 s
 const judge = (b: TimelineBuilder, s = spec) => verifyScaling(runContext(b.records(), s), s);
 
-/** A full-profile run whose `spike` step spans [100, 400) s, with a marked spike phase [150, 300). */
+/**
+ * A full-profile run whose `spike` step spans [100, 400) s, with the phases the spike scenario marks: the
+ * jump at 150 s, the hold at peak, and recovery from 300 s.
+ */
 function spikeRun(profile = 'full'): TimelineBuilder {
   return new TimelineBuilder()
     .run(1500, { profile })
     .step('growth', 'growth', 0, 100)
     .step('spike', 'spike', 100, 400)
+    .event(100, 'phase', { step: 'spike', name: 'steady', state: 'start' })
+    .event(150, 'phase', { step: 'spike', name: 'steady', state: 'end' })
     .event(150, 'phase', { step: 'spike', name: 'spike', state: 'start' })
-    .event(300, 'phase', { step: 'spike', name: 'spike', state: 'end' });
+    .event(155, 'phase', { step: 'spike', name: 'spike', state: 'end' })
+    .event(155, 'phase', { step: 'spike', name: 'hold', state: 'start' })
+    .event(300, 'phase', { step: 'spike', name: 'hold', state: 'end' })
+    .event(300, 'phase', { step: 'spike', name: 'recovery', state: 'start' })
+    .event(400, 'phase', { step: 'spike', name: 'recovery', state: 'end' });
 }
 
 const replicas = (b: TimelineBuilder, points: [number, number, number][]) => {

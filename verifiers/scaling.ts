@@ -28,12 +28,17 @@ export function scalingSteps(ctx: RunContext, spec: SloSpec): StepSpan[] {
   });
 }
 
-/** The spike of a step: its `spike` phase when the scenario marks one, else the whole step. */
-function spikeOf(ctx: RunContext, step: StepSpan): { from: number; to: number; marked: boolean } {
-  const phases = ctx.events('phase').filter((e) => e.data.step === step.name && e.data.name === 'spike' && e.t >= step.from && e.t <= step.to);
-  const start = phases.find((e) => e.data.state === 'start');
-  const end = phases.find((e) => e.data.state === 'end' && (!start || e.t >= start.t));
-  return { from: start?.t ?? step.from, to: end?.t ?? step.to, marked: start !== undefined };
+/**
+ * The high-load stretch of a step. The built-in scenarios mark phases steady -> spike (the jump) -> hold ->
+ * recovery, so the spike runs from the start of `spike` to the start of `recovery`; a step without those
+ * marks counts whole (its start, or its end).
+ */
+export function spikeOf(ctx: RunContext, step: StepSpan): { from: number; to: number; marked: boolean } {
+  const phases = ctx.events('phase').filter((e) => e.data.step === step.name && e.t >= step.from && e.t <= step.to);
+  const start = phases.find((e) => e.data.name === 'spike' && e.data.state === 'start');
+  const from = start?.t ?? step.from;
+  const recovery = phases.find((e) => e.data.name === 'recovery' && e.data.state === 'start' && e.t >= from);
+  return { from, to: recovery?.t ?? step.to, marked: start !== undefined || recovery !== undefined };
 }
 
 export function verifyScaling(ctx: RunContext, spec: SloSpec): Verdict[] {
@@ -73,7 +78,7 @@ export function verifyScaling(ctx: RunContext, spec: SloSpec): Verdict[] {
   for (const step of steps) {
     const suffix = steps.length > 1 ? `.${step.name}` : '';
     const spike = spikeOf(ctx, step);
-    const spikeNote = `spike ${spike.marked ? 'phase' : 'step'} ${at(spike.from, ctx.from)} to ${at(spike.to, ctx.from)}`;
+    const spikeNote = `spike ${spike.marked ? '(from phases)' : '(whole step)'} ${at(spike.from, ctx.from)} to ${at(spike.to, ctx.from)}`;
 
     const reachBudget: Threshold = { op: '<=', value: round(reachMaxWithinS * ctx.timeScale), unit: 's' };
     const reached = points.find((p) => p.t >= spike.from && p.ready >= max);
