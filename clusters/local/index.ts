@@ -9,7 +9,7 @@
 // Orphans: every process is its own group with a pid file under <runDir>/pids. down() stops them, a
 // process-exit hook SIGKILLs what is left, and when the harness itself was SIGKILLed the next up() in the
 // same runs folder reaps the leftovers (see processes.ts).
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint } from '../types.ts';
@@ -18,19 +18,11 @@ import { CpuMeter, groupCpuSeconds } from './cpu.ts';
 import { startHaproxy, type LoadBalancer } from './haproxy.ts';
 import { DEFAULT_SPEC, decide, emptyMemory, type HpaMemory, type HpaSpec, type PodView } from './hpa.ts';
 import { Pod, type StopReason } from './pod.ts';
-import { freePort, reapStaleGroups, sleep } from './processes.ts';
+import { claimRunDir, freePort, reapStaleGroups, sleep } from './processes.ts';
+import { reapDatabase, startDatabase, type Database } from './database/index.ts';
 import { startPrometheus, type PrometheusServer } from './prometheus.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** What clusters/local/database/index.ts exports (built in parallel; loaded lazily so the stand-in runs without it). */
-interface Database {
-  url: string;
-  failover(): Promise<void>;
-  missingOrders(ids: readonly string[]): Promise<string[]>;
-  stop(): Promise<void>;
-}
-type StartDatabase = (ctx: { runDir: string; timeline: ClusterContext['timeline']; signal: AbortSignal; log: (line: string) => void }) => Promise<Database>;
 
 /** Settings read from `options.settings` (all optional). */
 export interface LocalSettings {
@@ -118,13 +110,13 @@ class LocalCluster implements Cluster {
   async up(): Promise<Endpoint> {
     const { runDir, signal } = this.ctx;
     mkdirSync(join(runDir, 'logs'), { recursive: true });
-    const reaped = reapStaleGroups(dirname(resolve(runDir)));
-    if (reaped > 0) this.ctx.log(`local: killed ${reaped} processes left behind by an earlier crashed run`);
+    const { killed, staleRuns } = reapStaleGroups(dirname(resolve(runDir)));
+    for (const stale of staleRuns) if (existsSync(join(stale, 'db'))) await reapDatabase(stale);
+    if (killed > 0) this.ctx.log(`local: killed ${killed} processes left behind by an earlier crashed run`);
+    claimRunDir(runDir);
     signal.addEventListener('abort', this.onAbort, { once: true });
     try {
       if (this.settings.database) {
-        const specifier = new URL('./database/index.ts', import.meta.url).href;
-        const { startDatabase } = (await import(specifier)) as { startDatabase: StartDatabase };
         this.database = await startDatabase({ runDir, timeline: this.ctx.timeline, signal, log: this.ctx.log });
       }
       this.lb = await startHaproxy(runDir, signal);

@@ -66,12 +66,18 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
 
 export const pidDir = (runDir: string) => join(runDir, 'pids');
 
+/** Records this harness as the owner of the run folder: while it lives, nobody reaps the folder. */
+export function claimRunDir(runDir: string): void {
+  mkdirSync(pidDir(runDir), { recursive: true });
+  writeFileSync(join(pidDir(runDir), 'owner'), String(process.pid));
+}
+
 export function spawnGroup(options: SpawnOptions): ProcessGroup {
   installExitHook();
   mkdirSync(dirname(options.logFile), { recursive: true });
   mkdirSync(pidDir(options.runDir), { recursive: true });
   const pidFile = join(pidDir(options.runDir), `${options.name}.pid`);
-  writeFileSync(join(pidDir(options.runDir), 'owner'), String(process.pid));
+  claimRunDir(options.runDir);
   const log = openSync(options.logFile, 'a');
   let child: ChildProcess;
   try {
@@ -175,10 +181,12 @@ function markedPids(pidFile: string): number[] {
 /**
  * Kills what an earlier harness that died without cleaning up (SIGKILL, OOM) left running from runs in
  * `runsRoot`. A run folder is stale when the harness pid in `pids/owner` is no longer alive. Only processes
- * still carrying our marker are killed, so a recycled pid is never hit. Returns how many pids were killed.
+ * still carrying our marker are killed, so a recycled pid is never hit. Returns how many pids were killed
+ * and which run folders were stale (their database, if any, is for the database module to reap).
  */
-export function reapStaleGroups(runsRoot: string): number {
-  if (!existsSync(runsRoot)) return 0;
+export function reapStaleGroups(runsRoot: string): { killed: number; staleRuns: string[] } {
+  const staleRuns: string[] = [];
+  if (!existsSync(runsRoot)) return { killed: 0, staleRuns };
   let killed = 0;
   for (const run of readdirSync(runsRoot)) {
     const dir = join(runsRoot, run, 'pids');
@@ -186,6 +194,7 @@ export function reapStaleGroups(runsRoot: string): number {
     if (!existsSync(ownerFile)) continue;
     const owner = Number(readFileSync(ownerFile, 'utf8'));
     if (owner === process.pid || (owner > 0 && processAlive(owner))) continue;
+    staleRuns.push(join(runsRoot, run));
     for (const file of readdirSync(dir)) {
       if (!file.endsWith('.pid')) continue;
       const pidFile = join(dir, file);
@@ -201,7 +210,7 @@ export function reapStaleGroups(runsRoot: string): number {
     }
     rmSync(ownerFile, { force: true });
   }
-  return killed;
+  return { killed, staleRuns };
 }
 
 /** A free loopback TCP port, chosen by the kernel. */

@@ -1,5 +1,5 @@
 // A ClusterContext for tests: a fresh runs folder, a real timeline file, and an abort controller.
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,10 @@ export const STAND_IN_APP = resolve(fileURLToPath(new URL('./stand-in-app.ts', i
 export const STAND_IN_COMMAND = `${process.execPath} --import tsx ${STAND_IN_APP}`;
 
 export function newRunsRoot(): string {
-  return mkdtempSync(join(tmpdir(), 'slo-local-'));
+  const root = mkdtempSync(join(tmpdir(), 'slo-local-'));
+  // mkdtemp makes it 0700; the database runs as `postgres` and must traverse it.
+  chmodSync(root, 0o755);
+  return root;
 }
 
 export function testContext(runsRoot: string, runName: string): ClusterContext & { controller: AbortController; timelineFile: string } {
