@@ -50,6 +50,11 @@ export function prepareRun(options: CommonOptions): PreparedRun {
   const spec = loadSpec(specFile ?? undefined);
   const suite = selectSteps(resolveProfile(spec, options.profile ?? 'quick'), parseStepNames(options.steps));
   const scenario = requireExistingFile('--scenario', options.scenario);
+  for (const step of suite.steps) {
+    if (!scenario && step.isScript && !existsSync(step.scenario)) {
+      throw errors.SLO_ERR_SCENARIO_UNKNOWN(`step "${step.name}": scenario script ${step.scenario} does not exist`, 'use growth, spike, sustained or an existing k6 script path');
+    }
+  }
   if (options.baseline !== undefined && !existsSync(join(options.baseline, 'report.json'))) {
     throw errors.SLO_ERR_CLI_USAGE(`--baseline "${options.baseline}" holds no report.json`, 'pass the folder of an earlier run, e.g. runs/<id>');
   }

@@ -1,0 +1,136 @@
+// Whole-command tests: the real `slo` binary in a child process, its stdout, stderr and exit code, as a user
+// or a CI job sees them. Runs use the local target with the local cluster's stand-in service (no database,
+// a few seconds of real k6 load), so each finishes in seconds.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { STAND_IN_COMMAND } from '../clusters/local/test-support/harness-context.ts';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const SLO = join(ROOT, 'bin', 'slo.js');
+const TINY = join(ROOT, 'tests', 'fixtures', 'tiny.yaml');
+const work = mkdtempSync(join(tmpdir(), 'slo-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const LOCAL_WITHOUT_DB = ['--app', STAND_IN_COMMAND, '--set', 'database=false', '--set', 'prometheus=false', '--set', 'hpa=false'];
+
+function slo(args: string[], options: { out?: string } = {}): ResultPromise<{ reject: false; cwd: string; env: Record<string, string> }> {
+  return execa(process.execPath, [SLO, ...args, ...(options.out ? ['--out', options.out] : [])], {
+    reject: false, cwd: ROOT, env: { CI: '', SLO_DEBUG: '' },
+  });
+}
+
+function runDirs(out: string): string[] {
+  return existsSync(out) ? readdirSync(out).map((name) => join(out, name)) : [];
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pidsOf(runDir: string): number[] {
+  const dir = join(runDir, 'pids');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.pid')).flatMap((f) => readFileSync(join(dir, f), 'utf8').split(/\s+/).filter(Boolean).map(Number));
+}
+
+describe('bad input: exit 2, one line naming the problem, nothing written', () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['unknown cluster', ['run', '--cluster', 'nope'], /^SLO_ERR_CLUSTER_UNKNOWN: --cluster must be one of local, kind, kube, got "nope"/],
+    ['unknown flag', ['run', '--bogus'], /^SLO_ERR_CLI_USAGE: unknown option '--bogus'/],
+    ['unknown step', ['run', '--config', TINY, '--profile', 'tiny', '--steps', 'nope'], /^SLO_ERR_STEP_UNKNOWN: .*"nope".*valid steps: steady/],
+    ['unknown profile', ['run', '--profile', 'fast'], /^SLO_ERR_CLI_USAGE: unknown profile "fast"; valid profiles: quick, full/],
+    ['missing spec', ['run', '--config', 'nope.yaml'], /^SLO_ERR_SPEC_NOT_FOUND: --config file "nope.yaml" does not exist/],
+    ['--app on kube', ['run', '--cluster', 'kube', '--app', 'node x.js'], /^SLO_ERR_CLI_USAGE: --app only applies to --cluster local/],
+    ['missing run folder', ['verify', '/nonexistent/run'], /^SLO_ERR_RUN_DIR_INVALID: /],
+  ];
+  it.each(cases)('%s', async (_name, args, expected) => {
+    const out = join(work, `bad-${_name.replace(/\W+/g, '-')}`);
+    const result = await slo(args, { out: args[0] === 'run' ? out : undefined });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr.trim()).toMatch(expected);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('reports every spec problem with its path in one line', async () => {
+    const spec = join(work, 'bad.yaml');
+    writeFileSync(spec, 'version: 1\nslos:\n  latency: { p95Ms: -5, windowS: 30 }\n  errorRat: { maxPercent: 1 }\n');
+    const out = join(work, 'bad-spec');
+    const result = await slo(['run', '--config', spec], { out });
+    expect(result.exitCode).toBe(2);
+    const line = result.stderr.trim();
+    expect(line.split('\n')).toHaveLength(1);
+    expect(line).toMatch(/^SLO_ERR_SPEC_INVALID: /);
+    expect(line).toContain('slos.latency.p95Ms');
+    expect(line).toContain('errorRat');
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('runs on the local target', () => {
+  it('exit 0 when every SLO holds, with all four reports', async () => {
+    const out = join(work, 'pass');
+    const result = await slo(['run', '--config', TINY, '--profile', 'tiny', ...LOCAL_WITHOUT_DB], { out });
+    expect(result.stderr).not.toContain('SLO_ERR_');
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^PASS: /m);
+    const [runDir] = runDirs(out);
+    for (const file of ['report.json', 'junit.xml', 'report.md', 'report.html', 'timeline.jsonl', 'run.json']) {
+      expect(existsSync(join(runDir!, file)), file).toBe(true);
+    }
+    const report = JSON.parse(readFileSync(join(runDir!, 'report.json'), 'utf8')) as { status: string; run: { status: string } };
+    expect(report.run.status).toBe('completed');
+    expect(pidsOf(runDir!).filter(alive)).toEqual([]);
+  });
+
+  it('exit 1 when an SLO fails: a p95 threshold the service cannot meet', async () => {
+    const spec = join(work, 'strict.yaml');
+    writeFileSync(spec, readFileSync(TINY, 'utf8').replace('cpuMs: 1', 'cpuMs: 30').replace("observability:", 'latency: { p95Ms: 20, windowS: 30 }\n  observability:'));
+    const out = join(work, 'fail');
+    const result = await slo(['run', '--config', spec, '--profile', 'tiny', '--quiet', ...LOCAL_WITHOUT_DB], { out });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(1);
+    const summary = JSON.parse(result.stdout.trim()) as { result: string; failed: string[] };
+    expect(summary.result).toBe('FAIL');
+    expect(summary.failed).toContain('latency.p95');
+  });
+
+  it('exit 3 when the environment breaks: the service never becomes ready', async () => {
+    const out = join(work, 'broken');
+    const result = await slo(['run', '--config', TINY, '--profile', 'tiny', '--app', 'sh -c "exit 1"', '--set', 'database=false', '--set', 'prometheus=false', '--set', 'hpa=false'], { out });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(3);
+    expect(result.stdout).toMatch(/^ABORTED: /m);
+    const [runDir] = runDirs(out);
+    const report = JSON.parse(readFileSync(join(runDir!, 'report.json'), 'utf8')) as { run: { status: string } };
+    expect(report.run.status).toBe('aborted');
+  });
+
+  it('Ctrl-C tears everything down, writes the reports marked aborted, exit 3', async () => {
+    const spec = join(work, 'long.yaml');
+    writeFileSync(spec, readFileSync(TINY, 'utf8').replace('durationS: 6', 'durationS: 120'));
+    const out = join(work, 'interrupted');
+    const child = slo(['run', '--config', spec, '--profile', 'tiny', ...LOCAL_WITHOUT_DB], { out });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    await expect.poll(() => stderr, { timeout: 60_000, interval: 200 }).toMatch(/target up at/);
+    await new Promise((r) => setTimeout(r, 3000));
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode, result.stdout + stderr).toBe(3);
+    const [runDir] = runDirs(out);
+    const report = JSON.parse(readFileSync(join(runDir!, 'report.json'), 'utf8')) as { run: { status: string } };
+    expect(report.run.status).toBe('aborted');
+    expect(pidsOf(runDir!).filter(alive)).toEqual([]);
+    const k6Left = await execa('pgrep', ['-f', `${runDir!}`], { reject: false });
+    expect(k6Left.stdout.trim()).toBe('');
+  }, 120_000);
+});
