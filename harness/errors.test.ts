@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { errors, isSloError } from './errors.ts';
 
 const doc = readFileSync(new URL('../docs/ERRORS.md', import.meta.url), 'utf8');
-const documented = new Set([...doc.matchAll(/`(SLO_ERR_[A-Z_]+)`/g)].map((m) => m[1] ?? ""));
+const documented = new Set([...doc.matchAll(/`(SLO_ERR_[A-Z_]+)`/g)].map((m) => m[1] ?? ''));
 
 describe('error catalog', () => {
   it('documents every code in docs/ERRORS.md', () => {
