@@ -32,7 +32,7 @@ describe('k6-operator TestRun', () => {
 
     // What a runner pod would mount: the archive from the ConfigMap, runnable by k6.
     const mounted = join(dir, ARCHIVE_FILE);
-    writeFileSync(mounted, Buffer.from(configMap!.binaryData[ARCHIVE_FILE], 'base64'));
+    writeFileSync(mounted, Buffer.from(configMap!.binaryData[ARCHIVE_FILE] ?? '', 'base64'));
     const inspected = JSON.parse(execFileSync(k6, ['inspect', '--execution-requirements', mounted], { encoding: 'utf8' })) as { scenarios: Record<string, { executor: string; startRate: number }> };
     expect(inspected.scenarios.spike).toMatchObject({ executor: 'ramping-arrival-rate', startRate: 50 });
   });
