@@ -3,8 +3,9 @@
 // markers and phase bands drawn over every chart. Shared by the JSON and HTML reports.
 //
 // Latency histograms are decoded one second at a time and merged into at most three live histograms (the
-// current second, the current chart bucket, the whole run): keeping one per second would cost ~80 kB each,
-// which for a one-hour run is hundreds of MB.
+// current second, the current chart bucket, the whole run): keeping one per second would cost tens of kB
+// each, which for a one-hour run is hundreds of MB. The bucket histogram is reset and reused, and a second
+// with one load generator uses its decoded histogram as is: allocating histograms dominated the run time.
 import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import { eventsOf, loadRecords } from '../harness/timeline.ts';
@@ -71,7 +72,21 @@ interface Bucket {
   dropped: number;
   targetRate: number | null;
   errors: Record<string, number>;
-  histogram: Histogram;
+}
+
+/** The merged latency of one second: the decoded histogram itself when only one record has requests. */
+function secondHistogram(group: readonly LoadRecord[]): Histogram | null {
+  const withLatency = group.filter((record) => record.requests > 0 && record.latencyUs !== '');
+  if (withLatency.length === 0) return null;
+  if (withLatency.length === 1) return hdr.decodeFromCompressedBase64(withLatency[0]?.latencyUs ?? '');
+  // A decoded histogram does not grow: merging into it would clip values past its range, so merge fresh.
+  const merged = hdr.build();
+  for (const record of withLatency) {
+    const decoded = hdr.decodeFromCompressedBase64(record.latencyUs);
+    merged.add(decoded);
+    decoded.destroy();
+  }
+  return merged;
 }
 
 /** Groups load records by whole second, in time order, so each second is decoded and merged exactly once. */
@@ -94,11 +109,12 @@ function* seconds(records: readonly LoadRecord[]): Generator<{ second: number; r
 export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1): LoadAnalysis {
   const load = loadRecords(records);
   const overall = hdr.build();
+  const bucketHistogram = hdr.build();
   const summary: LoadSummary = {
     seconds: 0, requests: 0, failed: 0, dropped: 0, iterations: 0, errorRatePercent: null, rps: null,
     latencyMs: null, worstSecond: null, secondsWithErrors: 0, errors: {}, status: {}, versions: {},
   };
-  const buckets = new Map<number, Omit<Bucket, 'histogram'> & { p50: number | null; p95: number | null; p99: number | null }>();
+  const buckets = new Map<number, Bucket & { p50: number | null; p95: number | null; p99: number | null }>();
   let firstSecond: number | null = null;
   let lastSecond = 0;
   let open: { index: number; bucket: Bucket } | null = null;
@@ -106,15 +122,14 @@ export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1): Lo
   const close = () => {
     if (!open) return;
     const { bucket, index } = open;
-    const seen = bucket.histogram.totalCount > 0;
+    const seen = bucketHistogram.totalCount > 0;
     buckets.set(index, {
-      seconds: bucket.seconds, requests: bucket.requests, failed: bucket.failed, dropped: bucket.dropped,
-      targetRate: bucket.targetRate, errors: bucket.errors,
-      p50: seen ? usToMs(bucket.histogram.getValueAtPercentile(50)) : null,
-      p95: seen ? usToMs(bucket.histogram.getValueAtPercentile(95)) : null,
-      p99: seen ? usToMs(bucket.histogram.getValueAtPercentile(99)) : null,
+      ...bucket,
+      p50: seen ? usToMs(bucketHistogram.getValueAtPercentile(50)) : null,
+      p95: seen ? usToMs(bucketHistogram.getValueAtPercentile(95)) : null,
+      p99: seen ? usToMs(bucketHistogram.getValueAtPercentile(99)) : null,
     });
-    bucket.histogram.destroy();
+    bucketHistogram.reset();
     open = null;
   };
 
@@ -127,11 +142,10 @@ export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1): Lo
     if (open && open.index !== index) close();
     open ??= {
       index,
-      bucket: { seconds: 0, requests: 0, failed: 0, dropped: 0, targetRate: null, errors: {}, histogram: hdr.build() },
+      bucket: { seconds: 0, requests: 0, failed: 0, dropped: 0, targetRate: null, errors: {} },
     };
     const bucket: Bucket = open.bucket;
 
-    const secondHistogram = hdr.build();
     let requests = 0;
     let failed = 0;
     let targetRate: number | null = null;
@@ -146,11 +160,6 @@ export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1): Lo
       addCounts(summary.errors, record.errors);
       addCounts(summary.status, record.status);
       addCounts(summary.versions, record.versions);
-      if (record.requests > 0 && record.latencyUs !== '') {
-        const decoded = hdr.decodeFromCompressedBase64(record.latencyUs);
-        secondHistogram.add(decoded);
-        decoded.destroy();
-      }
     }
     bucket.seconds += 1;
     bucket.requests += requests;
@@ -162,13 +171,14 @@ export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1): Lo
     if (failed > 0) summary.secondsWithErrors += 1;
     minRps = Math.min(minRps, requests);
     maxRps = Math.max(maxRps, requests);
-    if (secondHistogram.totalCount > 0) {
-      const p99 = usToMs(secondHistogram.getValueAtPercentile(99));
+    const latency = secondHistogram(group);
+    if (latency && latency.totalCount > 0) {
+      const p99 = usToMs(latency.getValueAtPercentile(99));
       if (!summary.worstSecond || p99 > summary.worstSecond.p99Ms) summary.worstSecond = { t: second * 1000, p99Ms: p99 };
-      bucket.histogram.add(secondHistogram);
-      overall.add(secondHistogram);
+      bucketHistogram.add(latency);
+      overall.add(latency);
     }
-    secondHistogram.destroy();
+    latency?.destroy();
   }
   close();
 
@@ -185,6 +195,7 @@ export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1): Lo
     };
   }
   overall.destroy();
+  bucketHistogram.destroy();
 
   const chartedKinds = Object.entries(summary.errors)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
