@@ -22,11 +22,25 @@ async function versionOf(binary: string): Promise<string | null> {
   }
 }
 
-async function onPath(name: string): Promise<string | null> {
-  for (const dir of (process.env.PATH ?? '').split(':')) {
+function onPath(name: string, dirs: readonly string[]): string | null {
+  for (const dir of dirs) {
     if (dir && existsSync(join(dir, name))) return join(dir, name);
   }
   return null;
+}
+
+/** Where to look; the defaults are the real machine, tests point them elsewhere. */
+export interface K6Locations {
+  pathDirs: readonly string[];
+  projectK6: string;
+  /** Go binary, or null when Go is not installed. */
+  go: string | null;
+}
+
+function defaultLocations(): K6Locations {
+  const pathDirs = (process.env.PATH ?? '').split(':');
+  const go = onPath('go', pathDirs) ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
+  return { pathDirs, projectK6: PROJECT_K6, go };
 }
 
 let cached: Promise<string> | undefined;
@@ -36,35 +50,35 @@ let cached: Promise<string> | undefined;
  * from source with Go into `.tools/bin` (minutes, once). Memoised: later calls in the process are instant.
  */
 export function ensureK6(opts: { log?: (line: string) => void } = {}): Promise<string> {
-  cached ??= findOrBuild(opts.log ?? (() => {})).catch((err: unknown) => {
+  cached ??= findOrBuildK6(defaultLocations(), opts.log ?? (() => {})).catch((err: unknown) => {
     cached = undefined; // a later call may succeed once the tool is installed
     throw err;
   });
   return cached;
 }
 
-async function findOrBuild(log: (line: string) => void): Promise<string> {
-  const system = await onPath('k6');
+export async function findOrBuildK6(where: K6Locations, log: (line: string) => void = () => {}): Promise<string> {
+  const system = onPath('k6', where.pathDirs);
   if (system && (await versionOf(system)) === K6_VERSION) return system;
-  if (existsSync(PROJECT_K6) && (await versionOf(PROJECT_K6)) === K6_VERSION) return PROJECT_K6;
+  if (existsSync(where.projectK6) && (await versionOf(where.projectK6)) === K6_VERSION) return where.projectK6;
 
-  const go = await onPath('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
+  const go = where.go;
   if (!go) {
     throw errors.SLO_ERR_ENV_MISSING_TOOL(
-      `k6 ${K6_VERSION} not found (PATH, ${PROJECT_K6}) and Go is not installed to build it`,
+      `k6 ${K6_VERSION} not found (PATH, ${where.projectK6}) and Go is not installed to build it`,
       `install k6 ${K6_VERSION} from https://github.com/grafana/k6/releases onto PATH, or install Go and rerun (it builds into .tools/bin)`,
     );
   }
-  log(`building k6 ${K6_VERSION} with ${go} into ${dirname(PROJECT_K6)} (a few minutes, once)`);
+  log(`building k6 ${K6_VERSION} with ${go} into ${dirname(where.projectK6)} (a few minutes, once)`);
   try {
     await execa(go, ['install', K6_MODULE], {
-      env: { GOBIN: dirname(PROJECT_K6), GOFLAGS: '-buildvcs=false' },
+      env: { GOBIN: dirname(where.projectK6), GOFLAGS: '-buildvcs=false' },
       timeout: 20 * 60_000,
     });
   } catch (cause) {
     throw errors.SLO_ERR_ENV_INSTALL_FAILED(`go install ${K6_MODULE} failed`, 'check the Go module proxy is reachable (GOPROXY)', { cause });
   }
-  const built = await versionOf(PROJECT_K6);
+  const built = await versionOf(where.projectK6);
   if (built !== K6_VERSION) throw errors.SLO_ERR_ENV_INSTALL_FAILED(`built k6 reports ${built ?? 'no version'}, expected ${K6_VERSION}`);
-  return PROJECT_K6;
+  return where.projectK6;
 }
