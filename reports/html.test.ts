@@ -149,4 +149,20 @@ describe('report.html in Chromium', () => {
     expect(foreignRequests).toEqual([]);
     await page.close();
   });
+
+  it('renders an aborted run with no load and no events without a script error', async () => {
+    const startedAt = Date.UTC(2026, 0, 15, 10, 0, 0);
+    const { files } = writeReports(join(dir, 'empty'), {
+      run: { id: 'run-empty', cluster: 'local', profile: 'ci', startedAt, endedAt: startedAt + 5000, status: 'aborted', reason: 'SIGINT', harnessVersion: '0.1.0', steps: [] },
+      judgement: { status: 'invalid', verdicts: [] },
+      records: [],
+    });
+    const { page, consoleErrors, foreignRequests } = await open(files.find((f) => f.endsWith('report.html')) as string);
+    expect(await page.textContent('#headline')).toBe('ABORTED');
+    expect(await page.$$eval('.charts canvas', (els) => els.length)).toBe(CHART_IDS.length);
+    expect(await page.$$eval('#verdicts tbody tr', (trs) => trs.length)).toBe(0);
+    expect(consoleErrors).toEqual([]);
+    expect(foreignRequests).toEqual([]);
+    await page.close();
+  });
 });

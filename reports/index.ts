@@ -3,7 +3,7 @@
 // browser) never sees half a file.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildReportJson, REPORT_JSON_FILE } from './json.ts';
+import { renderJson, REPORT_JSON_FILE } from './json.ts';
 import { chartDataOf, HTML_FILE, renderHtml } from './html.ts';
 import { JUNIT_FILE, renderJunit } from './junit.ts';
 import { MARKDOWN_FILE, renderMarkdown } from './markdown.ts';
@@ -22,7 +22,7 @@ export function renderReports(input: ReportInput, generatedAt = Date.now()): Map
   // One pass over the histograms gives both the exact whole-run summary and the (maybe downsampled) chart series.
   const { series, summary } = analyzeLoad(input.records, chartBucketS(input.run.endedAt - input.run.startedAt));
   return new Map([
-    [REPORT_JSON_FILE, JSON.stringify(buildReportJson(input, summary, generatedAt), null, 2) + '\n'],
+    [REPORT_JSON_FILE, renderJson(input, summary, generatedAt)],
     [JUNIT_FILE, renderJunit(input)],
     [MARKDOWN_FILE, renderMarkdown(input, summary)],
     [HTML_FILE, renderHtml(input, summary, chartDataOf(input, series))],
