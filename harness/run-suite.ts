@@ -8,13 +8,13 @@
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, ClusterOptions, Endpoint } from '../clusters/types.ts';
-import { clusterAdapters, type ClusterName } from '../clusters/index.ts';
+import { loadClusterAdapter, type ClusterName } from '../clusters/index.ts';
 import { queryServerP95 } from '../clusters/local/prometheus.ts';
 import { verify, type Judgement } from '../verifiers/index.ts';
 import { writeReports } from '../reports/index.ts';
 import { errors, isSloError, type ExitCode } from './errors.ts';
 import type { ResolvedAction, ResolvedStep, ResolvedSuite, SloSpec } from './spec.ts';
-import { readTimeline, TimelineWriter, TIMELINE_FILE } from './timeline.ts';
+import { eventsOf, readTimeline, TimelineWriter, TIMELINE_FILE } from './timeline.ts';
 import { createRunDir, newRunId, writeRunMeta, type RunMeta } from './run-dir.ts';
 import { HARNESS_VERSION } from './version.ts';
 import { runK6, type LoadResult } from './load/run-k6.ts';
@@ -216,7 +216,7 @@ export async function runSuite(request: RunRequest): Promise<RunOutcome> {
         },
       } : {}),
     };
-    cluster = clusterAdapters[request.cluster]({ runDir, timeline, signal: request.signal, log: request.log }, options);
+    cluster = (await loadClusterAdapter(request.cluster))({ runDir, timeline, signal: request.signal, log: request.log }, options);
     assertActionsSupported(cluster, request.suite);
     const endpoint = await withSpan('cluster.up', () => cluster!.up());
     request.log(`target up at ${endpoint.baseUrl}`);
@@ -255,7 +255,8 @@ export async function runSuite(request: RunRequest): Promise<RunOutcome> {
   // After down: replicas have flushed their spans and closed their logs.
   if (isLocal && status !== 'aborted') {
     timeline.event('observability', HARNESS_SOURCE, checkTraces(otlp?.stats() ?? null));
-    timeline.event('observability', HARNESS_SOURCE, checkLogFiles(join(runDir, 'logs')));
+    const pods = eventsOf(readTimeline(join(runDir, TIMELINE_FILE)), 'pod.start').map((e) => e.data.pod);
+    timeline.event('observability', HARNESS_SOURCE, checkLogFiles(join(runDir, 'logs'), pods));
   }
   await otlp?.close();
   timeline.event('run.end', HARNESS_SOURCE, { status, ...(reason ? { reason } : {}) });

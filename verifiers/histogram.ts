@@ -1,13 +1,14 @@
-// Latency histograms: LoadRecords carry HDR histograms (microseconds) so percentiles over any stretch of
-// the run are computed from merged counts. Averaging per-second percentiles would be wrong, so nothing here
-// ever does that.
-import * as hdr from 'hdr-histogram-js';
+// Latency histograms for judging: LoadRecords carry HDR histograms (microseconds) so percentiles over any
+// stretch of the run are computed from merged counts, never from averaged percentiles. The encoding and
+// merge rules are the load engine's own (harness/load/histogram.ts): one definition for writer and reader.
 import type { LoadRecord } from '../harness/timeline.ts';
+import { createHistogram, decodeHistogram, encodeHistogram, percentileMs, type LatencyHistogram } from '../harness/load/histogram.ts';
 
-export type Histogram = hdr.Histogram;
+export type Histogram = LatencyHistogram;
 
+/** An empty histogram that grows to fit whatever is added (decoded ones cannot, so merge into these). */
 export function emptyHistogram(): Histogram {
-  return hdr.build();
+  return createHistogram();
 }
 
 /** Decodes one record's histogram; undefined when the text is not a readable HDR histogram. */
@@ -15,14 +16,14 @@ export function decodeLatency(encoded: string): Histogram | undefined {
   // A second without responses may be written as an empty string.
   if (encoded === '') return emptyHistogram();
   try {
-    return hdr.decodeFromCompressedBase64(encoded);
+    return decodeHistogram(encoded);
   } catch {
     return undefined;
   }
 }
 
 export function encodeLatency(histogram: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(histogram);
+  return encodeHistogram(histogram);
 }
 
 export interface MergedLatency {
@@ -44,6 +45,5 @@ export function mergeLatency(records: readonly LoadRecord[]): MergedLatency {
 
 /** p95 in milliseconds, null without samples. HDR reports the top of the bucket (<= 0.1 % above the value). */
 export function p95Ms(histogram: Histogram): number | null {
-  if (histogram.totalCount === 0) return null;
-  return histogram.getValueAtPercentile(95) / 1000;
+  return percentileMs(histogram, 95);
 }

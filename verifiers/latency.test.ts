@@ -34,6 +34,20 @@ describe('latency p95', () => {
     expect(whole.status).toBe('fail');
   });
 
+  it('merges two load generators in the same second even when the second one saw far larger values', () => {
+    // A decoded histogram cannot grow; merging the second runner into the first one's would throw.
+    const b = new TimelineBuilder().run(40);
+    for (let s = 0; s < 40; s++) {
+      b.second(s, { source: 'runner-0', latencyMs: flat(1, 19) });
+      b.second(s, { source: 'runner-1', latencyMs: flat(30_000, 1) });
+    }
+    const verdicts = judge(b);
+    expect(byId(verdicts, 'latency.p95').measured).toBeCloseTo(1, 0);
+    const window = byId(verdicts, 'latency.p95.window');
+    expect(window.evidence.samples).toBe(600);
+    expect(window.measured).toBeCloseTo(1, 0);
+  });
+
   it('a bad 30 s stretch hidden in a long good run fails the worst window', () => {
     const b = new TimelineBuilder().run(630).seconds(0, 630, (s) => ({ latencyMs: flat(s >= 300 && s < 330 ? 900 : 50, 20) }));
     const verdicts = judge(b);

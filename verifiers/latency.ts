@@ -4,7 +4,7 @@
 // time spent outside the service (network, load balancer, queueing in the load generator).
 import type { SloSpec } from '../harness/spec.ts';
 import type { LoadRecord } from '../harness/timeline.ts';
-import { decodeLatency, emptyHistogram, mergeLatency, p95Ms, type Histogram } from './histogram.ts';
+import { emptyHistogram, mergeLatency, p95Ms, type Histogram } from './histogram.ts';
 import { BUCKET_MS, loadIn, type RunContext } from './run-context.ts';
 import type { Threshold, Verdict } from './types.ts';
 import { round, verdict } from './verdict.ts';
@@ -54,16 +54,18 @@ function judgeStretch(ctx: RunContext, spec: SloSpec, id: string, label: string,
   });
 }
 
-/** Per-second histograms of the run, merged across load generators. */
-function histogramsBySecond(load: readonly LoadRecord[]): Map<number, Histogram> {
-  const bySecond = new Map<number, Histogram>();
+/**
+ * The run's load records grouped by second (several load generators share a second). Kept encoded: a
+ * decoded histogram per second of an hour-long run would cost hundreds of megabytes, while the sliding
+ * window below only ever needs windowS of them decoded at once.
+ */
+function recordsBySecond(load: readonly LoadRecord[]): Map<number, LoadRecord[]> {
+  const bySecond = new Map<number, LoadRecord[]>();
   for (const record of load) {
     const second = Math.floor(record.t / BUCKET_MS) * BUCKET_MS;
-    const decoded = decodeLatency(record.latencyUs);
-    if (!decoded) continue; // counted as unreadable by the whole-run verdict
-    const existing = bySecond.get(second);
-    if (existing) existing.add(decoded);
-    else bySecond.set(second, decoded);
+    const list = bySecond.get(second);
+    if (list) list.push(record);
+    else bySecond.set(second, [record]);
   }
   return bySecond;
 }
@@ -73,8 +75,24 @@ function judgeWindows(ctx: RunContext, spec: SloSpec): Verdict {
   const windowS = spec.slos.latency.windowS;
   const windowMs = Math.max(BUCKET_MS, Math.round(windowS * 1000 / BUCKET_MS) * BUCKET_MS);
   const threshold: Threshold = { op: '<', value: spec.slos.latency.p95Ms, unit: 'ms' };
-  const bySecond = histogramsBySecond(ctx.load);
+  const bySecond = recordsBySecond(ctx.load);
   const seconds = [...bySecond.keys()].sort((a, b) => a - b);
+  const running = emptyHistogram();
+  const inWindow = new Map<number, Histogram>();
+  const enter = (second: number) => {
+    const records = bySecond.get(second);
+    if (!records) return;
+    // Unreadable histograms are counted by the whole-run verdict; here they are left out.
+    const histogram = mergeLatency(records).histogram;
+    inWindow.set(second, histogram);
+    running.add(histogram);
+  };
+  const leave = (second: number) => {
+    const histogram = inWindow.get(second);
+    if (!histogram) return;
+    running.subtract(histogram);
+    inWindow.delete(second);
+  };
   const first = seconds[0];
   const lastSecond = seconds.at(-1);
   const label = `worst ${windowS}s window`;
@@ -83,20 +101,14 @@ function judgeWindows(ctx: RunContext, spec: SloSpec): Verdict {
   }
   // A run shorter than one window is judged as a single window.
   const lastStart = Math.max(first, lastSecond + BUCKET_MS - windowMs);
-  const running = emptyHistogram();
   const series: { from: number; p95Ms: number | null; samples: number }[] = [];
   let worst: { from: number; p95Ms: number; samples: number } | undefined;
   let judged = 0;
-  for (let s = first; s < first + windowMs; s += BUCKET_MS) {
-    const h = bySecond.get(s);
-    if (h) running.add(h);
-  }
+  for (let s = first; s < first + windowMs; s += BUCKET_MS) enter(s);
   for (let start = first; start <= lastStart; start += BUCKET_MS) {
     if (start > first) {
-      const leaving = bySecond.get(start - BUCKET_MS);
-      if (leaving) running.subtract(leaving);
-      const entering = bySecond.get(start + windowMs - BUCKET_MS);
-      if (entering) running.add(entering);
+      leave(start - BUCKET_MS);
+      enter(start + windowMs - BUCKET_MS);
     }
     const samples = running.totalCount;
     const value = samples >= MIN_WINDOW_SAMPLES ? p95Ms(running) : null;

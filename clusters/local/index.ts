@@ -239,7 +239,7 @@ class LocalCluster implements Cluster {
   private async startPod(version: string): Promise<Pod> {
     if (this.stopping) throw errors.SLO_ERR_RUN_ABORTED('the local cluster is shutting down');
     const name = `app-${version}-${++this.podCounter}`;
-    const env: Record<string, string> = {};
+    const env: Record<string, string> = { ...this.options.env };
     if (this.database) env.DATABASE_URL = this.database.url;
     if (this.settings.drainDelayMs !== undefined) env.DRAIN_DELAY_MS = String(this.settings.drainDelayMs);
     const pod = new Pod({ name, version, port: await freePort(), runDir: this.ctx.runDir, env, ...this.appCommand() });

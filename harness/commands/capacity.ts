@@ -11,7 +11,7 @@ import { createTerminal } from '../progress.ts';
 import { runK6 } from '../load/run-k6.ts';
 import { findCapacity, judgeProbe } from '../capacity.ts';
 import { scenarioEnv, scenarioScript } from '../run-suite.ts';
-import { clusterAdapters, LOCAL_ADAPTERS } from '../../clusters/index.ts';
+import { LOCAL_ADAPTERS, loadClusterAdapter } from '../../clusters/index.ts';
 import { errors } from '../errors.ts';
 import { isQuiet, parseClusterName, parsePositiveNumber, parseSettings, type CommonOptions } from './options.ts';
 import { abortOnSignals } from './run.ts';
@@ -38,7 +38,7 @@ export async function capacityCommand(options: CommonOptions): Promise<number> {
     const timeline = new TimelineWriter(timelineFile);
     const meta: RunMeta = { id, cluster: clusterName, profile: 'capacity', steps: [], startedAt: Date.now(), endedAt: null, status: 'running', specFile: options.config ?? null, specText: null, harnessVersion: HARNESS_VERSION };
     writeRunMeta(runDir, meta);
-    const cluster = clusterAdapters[clusterName]({ runDir, timeline, signal: controller.signal, log: (l) => terminal.log(l) }, { version: '1.0.0', settings, ...(options.app ? { app: options.app } : {}) });
+    const cluster = (await loadClusterAdapter(clusterName))({ runDir, timeline, signal: controller.signal, log: (l) => terminal.log(l) }, { version: '1.0.0', settings, ...(options.app ? { app: options.app } : {}) });
     try {
       const endpoint = await cluster.up();
       const result = await findCapacity(async (rate) => {

@@ -8,10 +8,9 @@ import { loadSpec, resolveProfile, type ResolvedSuite, type SloSpec } from '../s
 import { ensureToolchain } from '../setup/toolchain.ts';
 import { assertActionsSupported, runSuite, type RunOutcome } from '../run-suite.ts';
 import { TimelineWriter } from '../timeline.ts';
-import { clusterAdapters } from '../../clusters/index.ts';
 import { createTerminal, type Terminal } from '../progress.ts';
 import { startSelfTracing } from '../self-tracing.ts';
-import { LOCAL_ADAPTERS, type ClusterName } from '../../clusters/index.ts';
+import { LOCAL_ADAPTERS, loadClusterAdapter, type ClusterName } from '../../clusters/index.ts';
 import { isQuiet, parseClusterName, parseSettings, parseStepNames, requireExistingFile, type CommonOptions } from './options.ts';
 import { printOutcome } from './summary.ts';
 
@@ -37,7 +36,7 @@ export function selectSteps(suite: ResolvedSuite, names: string[] | undefined): 
 }
 
 /** Everything that can be wrong with the input, found before any side effect. */
-export function prepareRun(options: CommonOptions): PreparedRun {
+export async function prepareRun(options: CommonOptions): Promise<PreparedRun> {
   const cluster = parseClusterName(options.cluster);
   if (options.app !== undefined && !LOCAL_ADAPTERS.has(cluster)) {
     throw errors.SLO_ERR_CLI_USAGE(`--app only applies to --cluster local, not ${cluster}`, 'on kind or kube, deploy your service and pass --set baseUrl=...');
@@ -61,7 +60,7 @@ export function prepareRun(options: CommonOptions): PreparedRun {
   const settings = parseSettings(options.set);
   // Adapters do nothing until up(), so one built here only to ask which actions it can carry out. Its
   // context points nowhere: nothing may be written before the input is known to be good.
-  const probe = clusterAdapters[cluster](
+  const probe = (await loadClusterAdapter(cluster))(
     { runDir: '/nonexistent', timeline: new TimelineWriter('/dev/null'), signal: AbortSignal.abort(), log: () => undefined },
     { settings, ...(options.app ? { app: options.app } : {}) },
   );
@@ -93,7 +92,7 @@ export function abortOnSignals(controller: AbortController, terminal: Terminal):
 }
 
 export async function runCommand(options: CommonOptions): Promise<number> {
-  const prepared = prepareRun(options);
+  const prepared = await prepareRun(options);
   const quiet = isQuiet(options);
   const terminal = createTerminal({ quiet });
   const controller = new AbortController();

@@ -10,7 +10,7 @@ import { TimelineWriter, TIMELINE_FILE } from '../timeline.ts';
 import { createRunDir, newRunId, writeRunMeta, type RunMeta } from '../run-dir.ts';
 import { HARNESS_VERSION } from '../version.ts';
 import { createTerminal } from '../progress.ts';
-import { clusterAdapters, LOCAL_ADAPTERS } from '../../clusters/index.ts';
+import { LOCAL_ADAPTERS, loadClusterAdapter } from '../../clusters/index.ts';
 import { reapStaleGroups } from '../../clusters/local/processes.ts';
 import { reapDatabase } from '../../clusters/local/database/index.ts';
 import { parseClusterName, parseSettings, type CommonOptions } from './options.ts';
@@ -30,7 +30,7 @@ export async function upCommand(options: CommonOptions): Promise<number> {
     const meta: RunMeta = { id, cluster: clusterName, profile: 'up', steps: [], startedAt: Date.now(), endedAt: null, status: 'running', specFile: null, specText: null, harnessVersion: HARNESS_VERSION };
     writeRunMeta(runDir, meta);
     timeline.event('run.start', 'harness', { runId: id, cluster: clusterName, profile: 'up', steps: [] });
-    const cluster = clusterAdapters[clusterName]({ runDir, timeline, signal: controller.signal, log: (line) => terminal.log(line) }, {
+    const cluster = (await loadClusterAdapter(clusterName))({ runDir, timeline, signal: controller.signal, log: (line) => terminal.log(line) }, {
       version: '1.0.0', settings, ...(options.app ? { app: options.app } : {}),
     });
     try {

@@ -55,11 +55,11 @@ export function checkLogLines(lines: readonly string[]): ObservabilityResult {
   };
 }
 
-export function checkLogFiles(logDir: string): ObservabilityResult {
-  if (!existsSync(logDir)) return { signal: 'logs', ok: false, detail: `no service logs under ${logDir}` };
-  const lines = readdirSync(logDir)
-    .filter((name) => name.endsWith('.log'))
-    .flatMap((name) => readFileSync(join(logDir, name), 'utf8').split('\n'));
+/** Reads the logs of the service's own pods (`<pod>.log`), not those of the load balancer or Prometheus. */
+export function checkLogFiles(logDir: string, pods: readonly string[]): ObservabilityResult {
+  const files = existsSync(logDir) ? readdirSync(logDir).filter((name) => pods.includes(name.replace(/\.log$/, ''))) : [];
+  if (files.length === 0) return { signal: 'logs', ok: false, detail: `no service logs under ${logDir}` };
+  const lines = files.flatMap((name) => readFileSync(join(logDir, name), 'utf8').split('\n'));
   return checkLogLines(lines);
 }
 
