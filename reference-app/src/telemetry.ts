@@ -13,7 +13,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { defaultResource, envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 
 export interface Telemetry {
@@ -41,6 +41,8 @@ export function startTelemetry(options: { serviceVersion?: string; instanceId?: 
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? 'reference-app',
     // Detected attributes (OTEL_RESOURCE_ATTRIBUTES) are merged over these, so the environment still wins.
+    // No serviceInstanceIdDetector: its random UUID would hide INSTANCE_ID (the pod name).
+    resourceDetectors: [processDetector, hostDetector, osDetector, envDetector],
     resource: defaultResource().merge(resourceFromAttributes({
       ...(options.serviceVersion ? { 'service.version': options.serviceVersion } : {}),
       ...(options.instanceId ? { 'service.instance.id': options.instanceId } : {}),
