@@ -54,15 +54,17 @@ async function k6Alone(k6: string, baseUrl: string, dir: string): Promise<number
   return exported.metrics.http_reqs.count / seconds;
 }
 
-async function k6Captured(k6: string, baseUrl: string, dir: string): Promise<{ rate: number; status: string }> {
+async function k6Captured(k6: string, baseUrl: string, dir: string): Promise<{ rate: number; status: string; runnerCpuS: number }> {
   const runDir = mkdtempSync(join(dir, 'captured-'));
+  const cpuBefore = process.cpuUsage();
   const result = await runK6({
     k6Path: k6, script: join(ROOT, 'scenarios/sustained.ts'), baseUrl, step: 'bench', env: scenarioEnv,
     slo: { p95Ms: 1000, errorRatePercent: 100 }, timeline: new TimelineWriter(join(runDir, 'timeline.jsonl')), runDir,
     // The asked rate is deliberately out of reach: keep k6 running to measure its ceiling.
     saturationLimits: { minDropped: Number.POSITIVE_INFINITY, minAchievedRatio: 0, maxCpuShare: 2, maxRunQueueWaitRatio: Number.POSITIVE_INFINITY },
   });
-  return { rate: result.requests / seconds, status: result.status };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { rate: result.requests / seconds, status: result.status, runnerCpuS: (cpu.user + cpu.system) / 1e6 };
 }
 
 function syntheticStream(rate: number, durationS: number) {
@@ -130,7 +132,7 @@ const ratios: number[] = [];
 try {
   for (let round = 0; round < rounds; round++) {
     let a: number;
-    let c: { rate: number; status: string };
+    let c: { rate: number; status: string; runnerCpuS: number };
     if (round % 2 === 0) {
       a = await k6Alone(k6, server.baseUrl, dir);
       c = await k6Captured(k6, server.baseUrl, dir);
@@ -141,7 +143,7 @@ try {
     alone.push(a);
     captured.push(c.rate);
     ratios.push(c.rate / a);
-    console.log(`round ${round + 1}: k6 alone ${a.toFixed(0)} req/s, under the runner ${c.rate.toFixed(0)} req/s (${c.status}), ratio ${(c.rate / a).toFixed(3)}`);
+    console.log(`round ${round + 1}: k6 alone ${a.toFixed(0)} req/s, under the runner ${c.rate.toFixed(0)} req/s (${c.status}), ratio ${(c.rate / a).toFixed(3)}; runner CPU ${c.runnerCpuS.toFixed(2)} s`);
   }
 } finally {
   server.stop();

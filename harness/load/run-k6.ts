@@ -251,12 +251,14 @@ export async function runK6(opts: RunK6Options): Promise<LoadResult> {
   const stdoutDone = drain(child.stdout as Readable, (chunk) => log.write(chunk));
 
   let lastCpu: CpuTotals | null = null;
+  let ticks = 0;
   const cores = availableParallelism();
   const tick = setInterval(() => {
     const now = Date.now();
     phases?.advance(now);
     writeClosed(aggregator.closeBefore(now - LATENESS_MS));
-    if (child.pid === undefined) return;
+    // k6 has dozens of threads: read their schedstat once a second, not every tick.
+    if (child.pid === undefined || ++ticks % 4 !== 0) return;
     const cpu = readCpuTotals(child.pid);
     if (cpu && lastCpu && cpu.atMs - lastCpu.atMs >= CPU_WINDOW_MS) {
       const starved = detector.onCpu({ cpuS: cpu.runS - lastCpu.runS, waitS: cpu.waitS - lastCpu.waitS, wallS: (cpu.atMs - lastCpu.atMs) / 1000, cores });

@@ -87,6 +87,10 @@ export async function startStandInService(options: StandInOptions = {}): Promise
         count('GET /api/cpu');
         return send(res, 200, { ms: Number(url.searchParams.get('ms') ?? '0') });
       }
+      if (req.method === 'GET' && url.pathname === '/__stand-in/counts') {
+        // Not counted itself: lets a bench in another process read the server's own count.
+        return send(res, 200, { total, byName });
+      }
       count('other');
       return send(res, 404, { error: 'not found' });
     })().catch((err: unknown) => {
