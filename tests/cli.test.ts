@@ -78,6 +78,8 @@ describe('bad input: exit 2, one line naming the problem, nothing written', () =
 });
 
 describe('runs on the local target', () => {
+  let passedRun = '';
+
   it('exit 0 when every SLO holds, with all four reports', async () => {
     const out = join(work, 'pass');
     const result = await slo(['run', '--config', TINY, '--profile', 'tiny', ...LOCAL_WITHOUT_DB], { out });
@@ -91,6 +93,21 @@ describe('runs on the local target', () => {
     const report = JSON.parse(readFileSync(join(runDir!, 'report.json'), 'utf8')) as { status: string; run: { status: string } };
     expect(report.run.status).toBe('completed');
     expect(pidsOf(runDir!).filter(alive)).toEqual([]);
+    passedRun = runDir!;
+  });
+
+  it('slo verify re-judges the stored run against a changed spec, without any cluster', async () => {
+    expect(passedRun).not.toBe('');
+    const strict = join(work, 'strict-verify.yaml');
+    writeFileSync(strict, readFileSync(TINY, 'utf8').replace('observability:', 'latency: { p95Ms: 0.01, windowS: 30 }\n  observability:'));
+    const rejudged = await slo(['verify', passedRun, '--config', strict, '--quiet']);
+    expect(rejudged.exitCode, rejudged.stderr).toBe(1);
+    expect((JSON.parse(rejudged.stdout.trim()) as { failed: string[] }).failed).toContain('latency.p95');
+    const report = JSON.parse(readFileSync(join(passedRun, 'report.json'), 'utf8')) as { verdicts: Array<{ id: string; status: string }> };
+    expect(report.verdicts.find((v) => v.id === 'latency.p95')?.status).toBe('fail');
+    // Without --config the spec stored with the run applies again, and it passes as before.
+    const again = await slo(['verify', passedRun, '--quiet']);
+    expect(again.exitCode, again.stderr).toBe(0);
   });
 
   it('exit 1 when an SLO fails: a p95 threshold the service cannot meet', async () => {
