@@ -152,6 +152,26 @@ describe('runK6 with real k6', () => {
     expect(eventsOf(run.records(), 'loadgen').map((e) => e.data.state)).toEqual(['saturated']);
   });
 
+  it('runs, records and judges a script the user brings (no plan announcement, no custom tags)', async () => {
+    const server = await service();
+    const dir = mkdtempSync(join(tmpdir(), 'slo-user-script-'));
+    const script = join(dir, 'mine.js');
+    writeFileSync(script, [
+      "import http from 'k6/http';",
+      "export const options = { scenarios: { mine: { executor: 'constant-arrival-rate', rate: 15, timeUnit: '1s', duration: '3s', preAllocatedVUs: 2, maxVUs: 10 } } };",
+      'export default function () { http.get(`${__ENV.BASE_URL}/api/items/1`); }',
+    ].join('\n'));
+    const run = setup(server.baseUrl, script, {});
+    const result = await runK6(run.options);
+    expect(result.status).toBe('completed');
+    expect(result.requests).toBe(server.counts().total);
+    const records = loadRecords(run.records());
+    expect(Object.keys(records.find((r) => r.requests > 0)!.byName)).toEqual([`${server.baseUrl}/api/items/1`]);
+    expect(records.some((r) => (r.targetRate ?? 0) > 10)).toBe(true); // asked rate read from the script's own options
+    expect(eventsOf(run.records(), 'phase')).toEqual([]);
+    expect(result.ackedOrderIds).toEqual([]);
+  });
+
   it('reports aborted when k6 writes malformed output (a real process standing in for a broken k6)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slo-fake-k6-'));
     const fake = join(dir, 'k6');

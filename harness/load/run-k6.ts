@@ -135,7 +135,8 @@ export async function runK6(opts: RunK6Options): Promise<LoadResult> {
 
   // Executors' start: announced by built-in scenarios from setup(); else the first sample's time.
   let startMs: number | null = null;
-  let phases: Phases | null = null;
+  // Assigned from callbacks: the casts stop TypeScript narrowing them to `null` for the code after the run.
+  let phases = null as Phases | null;
   const aggregator = new LoadAggregator({
     source,
     step: opts.step,
@@ -155,7 +156,7 @@ export async function runK6(opts: RunK6Options): Promise<LoadResult> {
   let fifoOpened = false;
   samples.once('open', () => { fifoOpened = true; });
 
-  let stopReason: { status: 'aborted' | 'invalid'; reason: string } | null = null;
+  let stopReason = null as { status: 'aborted' | 'invalid'; reason: string } | null;
   const child = execa(opts.k6Path, [
     'run', '--no-usage-report', '--quiet', '--summary-mode=disabled', '--log-format=json',
     `--system-tags=${SYSTEM_TAGS}`, '--out', `csv=${fifo}`, opts.script,
@@ -269,7 +270,10 @@ export async function runK6(opts: RunK6Options): Promise<LoadResult> {
     }
   }, TICK_MS);
 
-  const result = await child;
+  const result = await child.catch((err: unknown) => {
+    child.kill('SIGKILL'); // never leave k6 behind, even when the runner itself breaks
+    throw err;
+  });
   if (!fifoOpened) releaseFifoReader(fifo); // k6 died before opening its output
   await Promise.all([samplesDone, logsDone, stdoutDone]);
   rmSync(fifoDir, { recursive: true, force: true });
@@ -278,15 +282,13 @@ export async function runK6(opts: RunK6Options): Promise<LoadResult> {
   opts.signal?.removeEventListener('abort', onAbort);
   writeClosed(aggregator.closeAll());
   const endedAt = Date.now();
-  phases = phases as Phases | null;
   if (stopReason) phases?.stop(endedAt);
   else phases?.advance(endedAt);
   await Promise.all([closeStream(log), closeStream(ackedFile)]);
 
   const exitCode = typeof result.exitCode === 'number' ? result.exitCode : null;
   const base = { requests, ackedOrderIds, k6ExitCode: exitCode };
-  const stopped = stopReason as { status: 'aborted' | 'invalid'; reason: string } | null;
-  if (stopped) return { ...base, ...stopped };
+  if (stopReason) return { ...base, ...stopReason };
 
   const quoted = recentErrors.length > 0 ? `: ${recentErrors.join(' | ')}` : '';
   let abort: string | null = null;
