@@ -37,12 +37,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // onSend runs for every reply, errors and 404s included, so every response says who answered.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('x-app-version', deps.appVersion);
     reply.header('x-instance-id', deps.instanceId);
     // While draining, make keep-alive clients reconnect (and land on another replica) after this reply.
     if (deps.readiness.isDraining()) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
   instrumentHttp(app, deps.metrics);

@@ -50,13 +50,17 @@ export function createMetrics(appVersion: string): AppMetrics {
 }
 
 export function instrumentHttp(app: FastifyInstance, metrics: AppMetrics): void {
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: they run on every request, and avoid a promise per hook per request.
+  const requestEnded = (): void => {
+    metrics.inFlight.dec();
+  };
+  app.addHook('onRequest', (_request, reply, done) => {
     metrics.inFlight.inc();
     // 'close' fires exactly once, whether the response finished or the client went away mid-request.
-    reply.raw.once('close', () => metrics.inFlight.dec());
-    void request;
+    reply.raw.once('close', requestEnded);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const labels = {
       method: request.method,
       route: request.routeOptions.url ?? UNMATCHED_ROUTE,
@@ -64,5 +68,6 @@ export function instrumentHttp(app: FastifyInstance, metrics: AppMetrics): void 
     };
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     metrics.httpRequests.inc(labels);
+    done();
   });
 }

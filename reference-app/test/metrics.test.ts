@@ -19,7 +19,7 @@ beforeAll(async () => {
   await fx.app.inject('/no/such/route/12345');
   await fx.app.inject('/api/cpu?ms=5');
   const res = await fx.app.inject('/metrics');
-  contentType = res.headers['content-type'];
+  contentType = String(res.headers['content-type']);
   exposition = parsePrometheusText(res.body);
 });
 

@@ -12,7 +12,9 @@ export interface ProbeDeps {
 }
 
 export function probeRoutes(app: FastifyInstance, deps: ProbeDeps): void {
-  app.get('/health', async (_request, reply) => {
+  const healthBody = { type: 'object', properties: { status: { type: 'string' }, eventLoopDelayMs: { type: 'integer' } } } as const;
+  const healthResponse = { 200: healthBody, 503: healthBody } as const;
+  app.get('/health', { schema: { response: healthResponse } }, async (_request, reply) => {
     const delayMs = Math.round(deps.loop.delayMs());
     if (!deps.loop.healthy()) return reply.code(503).send({ status: 'unhealthy', eventLoopDelayMs: delayMs });
     return { status: 'ok', eventLoopDelayMs: delayMs };
