@@ -6,6 +6,7 @@ import { growthPlan, planFor, rateAt, spikePlan, sustainedPlan, type LoadPlan } 
 import { parseThresholds, thresholdsFromSlo } from '../../scenarios/lib/thresholds.ts';
 import { askedIterations, executionPlanFromOptions, parseGoDuration } from './execution-plan.ts';
 import { SaturationDetector } from './saturation.ts';
+import { resolveScenario, scenarioEnv } from './scenarios.ts';
 import type { LoadRecord } from '../timeline.ts';
 
 const params = { rateBase: 10, ratePeak: 100, durationS: 600, timeScale: 0.1 };
@@ -127,5 +128,15 @@ describe('saturation', () => {
     expect(d.onCpu({ cpuS: 9.5, waitS: 0, wallS: 5, cores: 2 })).toMatch(/95 % of 2 cores/);
     expect(d.onCpu({ cpuS: 1, waitS: 5, wallS: 5, cores: 2 })).toMatch(/starved/);
     expect(d.onCpu({ cpuS: 1, waitS: 1, wallS: 5, cores: 2 })).toBeNull();
+  });
+});
+
+describe('scenario names', () => {
+  it('maps built-in names to their scripts, takes other names as paths, refuses missing ones', () => {
+    expect(resolveScenario('spike')).toMatch(/scenarios\/spike\.ts$/);
+    expect(resolveScenario('harness/load/plan.test.ts', process.cwd())).toMatch(/plan\.test\.ts$/);
+    expect(() => resolveScenario('nope')).toThrow(expect.objectContaining({ code: 'SLO_ERR_SCENARIO_UNKNOWN', exitCode: 2 }));
+    const env = scenarioEnv({ rateBase: 5, ratePeak: 50, durationS: 60, timeScale: 0.1, weights: { read: 7, write: 2, cpu: 1 }, cpuMs: 20 });
+    expect(parseScenarioEnv({ BASE_URL: 'http://x', ...env })).toMatchObject({ rateBase: 5, ratePeak: 50, durationS: 60, timeScale: 0.1, weights: { read: 7, write: 2, cpu: 1 }, cpuMs: 20 });
   });
 });
