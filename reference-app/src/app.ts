@@ -29,6 +29,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     // On close(): drop idle keep-alive sockets at once, let busy ones finish their request.
     forceCloseConnections: 'idle',
+    // A request that still arrives on an open connection while closing is served (with Connection: close)
+    // rather than shed with a bare 503 that skips our hooks: the pool is open until close() resolves.
+    return503OnClosing: false,
     // Reject unknown body fields instead of silently dropping them.
     ajv: { customOptions: { removeAdditional: false } },
     // No per-request access lines: at thousands of requests/s they cost more than they tell. Metrics and
