@@ -5,8 +5,7 @@
 //
 // Whatever happens (Ctrl-C, a crashed k6, a broken environment) the finally block tears the target down
 // and writes the reports, marked aborted when the run did not complete.
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Cluster, ClusterOptions, Endpoint } from '../clusters/types.ts';
 import { loadClusterAdapter, type ClusterName } from '../clusters/index.ts';
 import { queryServerP95 } from '../clusters/local/prometheus.ts';
@@ -17,13 +16,12 @@ import type { ResolvedAction, ResolvedStep, ResolvedSuite, SloSpec } from './spe
 import { eventsOf, readTimeline, TimelineWriter, TIMELINE_FILE } from './timeline.ts';
 import { createRunDir, newRunId, writeRunMeta, type RunMeta } from './run-dir.ts';
 import { HARNESS_VERSION } from './version.ts';
-import { runK6, type LoadResult } from './load/run-k6.ts';
+import { resolveScenario, runK6, scenarioEnv, type LoadResult } from './load/index.ts';
 import { startOtlpReceiver, type OtlpReceiver } from './observability/otlp-receiver.ts';
 import { checkLogFiles, checkMetrics, checkTraces } from './observability/checks.ts';
 import { compareWithBaseline } from './baseline.ts';
 import { withSpan } from './self-tracing.ts';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HARNESS_SOURCE = 'harness';
 
 export interface RunRequest {
@@ -67,21 +65,17 @@ export function assertActionsSupported(cluster: Cluster, suite: ResolvedSuite): 
   }
 }
 
+/** The k6 script of a step: the user's --scenario, else the step's built-in name or script path. */
 export function scenarioScript(step: ResolvedStep, override?: string): string {
-  if (override) return resolve(override);
-  return step.isScript ? step.scenario : join(REPO_ROOT, 'scenarios', `${step.scenario}.ts`);
+  return resolveScenario(override ?? step.scenario);
 }
 
-/** What a scenario script reads from its environment (scenarios/lib/env.ts). Durations are already scaled. */
-export function scenarioEnv(step: ResolvedStep): Record<string, string> {
-  return {
-    TIME_SCALE: '1',
-    DURATION_S: String(Math.max(1, Math.round(step.durationS))),
-    RATE_BASE: String(step.rates.base),
-    RATE_PEAK: String(step.rates.peak),
-    WEIGHTS: `read=${step.weights.read},write=${step.weights.write},cpu=${step.weights.cpu}`,
-    CPU_MS: String(step.cpuMs),
-  };
+/** What a scenario script reads from its environment. Durations are already scaled by the profile. */
+export function stepEnv(step: ResolvedStep): Record<string, string> {
+  return scenarioEnv({
+    rateBase: step.rates.base, ratePeak: step.rates.peak, durationS: Math.max(1, Math.round(step.durationS)),
+    timeScale: 1, weights: step.weights, cpuMs: step.cpuMs,
+  });
 }
 
 async function carryOut(cluster: Cluster, action: ResolvedAction, timeline: TimelineWriter, log: (line: string) => void): Promise<void> {
@@ -130,7 +124,7 @@ async function runStep(step: ResolvedStep, request: RunRequest, cluster: Cluster
       script: scenarioScript(step, request.scenarioOverride),
       baseUrl: endpoint.baseUrl,
       step: step.name,
-      env: scenarioEnv(step),
+      env: stepEnv(step),
       slo: { p95Ms: request.spec.slos.latency.p95Ms, errorRatePercent: request.spec.slos.errorRate.maxPercent },
       timeline,
       runDir,

@@ -11,9 +11,10 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { errors } from './errors.ts';
+import { BUILT_IN_SCENARIOS } from './load/scenarios.ts';
 
 /** Built-in scenarios; anything else in `scenario` is a path to a user's k6 script. */
-export const BUILTIN_SCENARIOS = ['growth', 'spike', 'sustained'] as const;
+export const BUILTIN_SCENARIOS = BUILT_IN_SCENARIOS;
 export type BuiltinScenario = (typeof BUILTIN_SCENARIOS)[number];
 
 /** Verdict groups a step can ask for explicitly. A `spike` step expects scaling unless it says otherwise. */

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { errors } from '../errors.ts';
 import { loadSpec, resolveProfile, type ResolvedSuite, type SloSpec } from '../spec.ts';
 import { ensureToolchain } from '../setup/toolchain.ts';
-import { assertActionsSupported, runSuite, type RunOutcome } from '../run-suite.ts';
+import { assertActionsSupported, runSuite, scenarioScript, type RunOutcome } from '../run-suite.ts';
 import { TimelineWriter } from '../timeline.ts';
 import { createTerminal, type Terminal } from '../progress.ts';
 import { startSelfTracing } from '../self-tracing.ts';
@@ -49,11 +49,8 @@ export async function prepareRun(options: CommonOptions): Promise<PreparedRun> {
   const spec = loadSpec(specFile ?? undefined);
   const suite = selectSteps(resolveProfile(spec, options.profile ?? 'quick'), parseStepNames(options.steps));
   const scenario = requireExistingFile('--scenario', options.scenario);
-  for (const step of suite.steps) {
-    if (!scenario && step.isScript && !existsSync(step.scenario)) {
-      throw errors.SLO_ERR_SCENARIO_UNKNOWN(`step "${step.name}": scenario script ${step.scenario} does not exist`, 'use growth, spike, sustained or an existing k6 script path');
-    }
-  }
+  // Every step's script must exist before anything starts (a typo must not surface mid-run).
+  for (const step of suite.steps) scenarioScript(step, scenario);
   if (options.baseline !== undefined && !existsSync(join(options.baseline, 'report.json'))) {
     throw errors.SLO_ERR_CLI_USAGE(`--baseline "${options.baseline}" holds no report.json`, 'pass the folder of an earlier run, e.g. runs/<id>');
   }
