@@ -173,6 +173,17 @@ function exitCodeFor(status: RunMeta['status'], judgement: Judgement): ExitCode 
   return judgement.status === 'pass' ? 0 : 1;
 }
 
+/**
+ * A compressed profile compresses the autoscaler's own clocks too: with upstream's 300 s scale-down
+ * stabilization a ten-times-shorter spike could never be seen scaling back. Only the local target runs its
+ * own autoscaler; the user's --set values win.
+ */
+export function targetSettings(cluster: ClusterName, suite: ResolvedSuite, settings: Record<string, string>): Record<string, string> {
+  if (cluster !== 'local' || suite.timeScale >= 1) return settings;
+  const scaled = (seconds: number) => String(Math.max(suite.autoscalerSyncS, Math.round(seconds * suite.timeScale)));
+  return { scaleDownStabilizationS: scaled(300), cpuInitializationPeriodS: scaled(300), ...settings };
+}
+
 export async function runSuite(request: RunRequest): Promise<RunOutcome> {
   const id = newRunId();
   const runDir = createRunDir(request.outDir, id);
@@ -199,7 +210,7 @@ export async function runSuite(request: RunRequest): Promise<RunOutcome> {
     const options: ClusterOptions = {
       version: '1.0.0',
       autoscalerSyncS: request.suite.autoscalerSyncS,
-      settings: request.settings,
+      settings: targetSettings(request.cluster, request.suite, request.settings),
       ...(request.app ? { app: request.app } : {}),
       ...(otlp ? {
         env: {

@@ -3,7 +3,7 @@
 // k6 streams raw samples as CSV into a FIFO, never to disk; the runner aggregates on the fly. (Not an extra
 // stdio fd: Node hands children sockets, and k6 cannot open /dev/fd/N of a socket.)
 import { closeSync, constants, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, type WriteStream } from 'node:fs';
-import { availableParallelism, homedir, tmpdir } from 'node:os';
+import { availableParallelism, homedir, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
@@ -113,6 +113,23 @@ async function inspect(k6Path: string, script: string, env: Record<string, strin
   }
 }
 
+/**
+ * In a cluster the load generator runs apart from the service; here they share the CPUs. k6 gets a higher
+ * scheduling priority so a busy service slows its own responses, not the generator's clock (k6 starved of
+ * CPU would measure its own queueing). Raising priority needs root; without it the saturation check still
+ * catches a starved k6 and marks the run invalid.
+ */
+export const LOAD_GENERATOR_PRIORITY = -10;
+
+function raiseLoadGeneratorPriority(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    setPriority(pid, LOAD_GENERATOR_PRIORITY);
+  } catch {
+    // Not root: keep the default priority.
+  }
+}
+
 export async function runK6(opts: RunK6Options): Promise<LoadResult> {
   const source = opts.source ?? 'k6';
   if (!existsSync(opts.script)) throw errors.SLO_ERR_SCENARIO_UNKNOWN(`no k6 script at ${opts.script}`, 'pass a built-in scenario name or an existing file to --scenario');
@@ -161,6 +178,7 @@ export async function runK6(opts: RunK6Options): Promise<LoadResult> {
     'run', '--no-usage-report', '--quiet', '--summary-mode=disabled', '--log-format=json',
     `--system-tags=${SYSTEM_TAGS}`, '--out', `csv=${fifo}`, opts.script,
   ], { env, extendEnv: false, stdio: ['ignore', 'pipe', 'pipe'], reject: false, buffer: false, cleanup: true });
+  raiseLoadGeneratorPriority(child.pid);
 
   let killTimer: NodeJS.Timeout | undefined;
   const stopK6 = (status: 'aborted' | 'invalid', reason: string) => {
