@@ -87,6 +87,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('find the highest arrival rate at which the latency and error SLOs still hold')
     .addOption(clusterOption())
     .addOption(configOption())
+    .addOption(profileOption())
     .addOption(outOption())
     .addOption(quietOption())
     .option('--app <command>', 'local only: command that starts your own service')

@@ -29,7 +29,9 @@ export async function startSelfTracing(env: NodeJS.ProcessEnv = process.env): Pr
   if (!env['OTEL_EXPORTER_OTLP_ENDPOINT'] && !env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) return null;
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
   const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-  const sdk = new NodeSDK({ serviceName: env['OTEL_SERVICE_NAME'] ?? 'slo-harness', traceExporter: new OTLPTraceExporter(), instrumentations: [] });
+  // The standard rule: a signal-specific endpoint is used as is, the general one gets /v1/traces appended.
+  const url = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? `${(env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? '').replace(/\/+$/, '')}/v1/traces`;
+  const sdk = new NodeSDK({ serviceName: env['OTEL_SERVICE_NAME'] ?? 'slo-harness', traceExporter: new OTLPTraceExporter({ url }), instrumentations: [] });
   sdk.start();
   return { shutdown: () => sdk.shutdown() };
 }

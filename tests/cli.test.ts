@@ -110,6 +110,16 @@ describe('runs on the local target', () => {
     expect(again.exitCode, again.stderr).toBe(0);
   });
 
+  it('slo capacity steps the rate up and reports the highest that held', async () => {
+    const out = join(work, 'capacity');
+    const result = await slo(['capacity', '--config', TINY, '--profile', 'tiny', '--from', '10', '--to', '40', '--step-seconds', '4', '--quiet', ...LOCAL_WITHOUT_DB], { out });
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout.trim()) as { highestPassingRate: number; probes: Array<{ rate: number; outcome: string }> };
+    expect(summary.probes.map((p) => p.rate)).toEqual([10, 20, 40]);
+    expect(summary.probes.every((p) => p.outcome === 'pass')).toBe(true);
+    expect(summary.highestPassingRate).toBe(40);
+  }, 120_000);
+
   it('exit 1 when an SLO fails: a p95 threshold the service cannot meet', async () => {
     const spec = join(work, 'strict.yaml');
     writeFileSync(spec, readFileSync(TINY, 'utf8').replace('cpuMs: 1', 'cpuMs: 30').replace("observability:", 'latency: { p95Ms: 20, windowS: 30 }\n  observability:'));

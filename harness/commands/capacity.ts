@@ -23,7 +23,7 @@ export async function capacityCommand(options: CommonOptions): Promise<number> {
   if (to < from) throw errors.SLO_ERR_CLI_USAGE(`--to (${to}) must be >= --from (${from})`);
   const stepSeconds = parsePositiveNumber('--step-seconds', options.stepSeconds, 15);
   const spec = loadSpec(options.config);
-  const template = resolveProfile(spec, 'quick').steps.find((s) => s.scenario === 'sustained');
+  const template = resolveProfile(spec, options.profile ?? 'quick').steps.find((s) => s.scenario === 'sustained');
   if (!template) throw errors.SLO_ERR_SPEC_INVALID('slo capacity needs a step with scenario: sustained in the suite (its weights and cpuMs shape each probe)');
   const settings = { hpa: 'false', ...parseSettings(options.set) };
   const quiet = isQuiet(options);
