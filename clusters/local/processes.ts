@@ -158,7 +158,7 @@ function ownedBy(pid: number, pidFile: string): boolean {
   }
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -11,7 +11,7 @@ import { createRunDir, newRunId, writeRunMeta, type RunMeta } from '../run-dir.t
 import { HARNESS_VERSION } from '../version.ts';
 import { createTerminal } from '../progress.ts';
 import { LOCAL_ADAPTERS, loadClusterAdapter } from '../../clusters/index.ts';
-import { reapStaleGroups } from '../../clusters/local/processes.ts';
+import { processAlive as alive, reapStaleGroups } from '../../clusters/local/processes.ts';
 import { reapDatabase } from '../../clusters/local/database/index.ts';
 import { parseClusterName, parseSettings, type CommonOptions } from './options.ts';
 import { abortOnSignals } from './run.ts';
@@ -46,15 +46,6 @@ export async function upCommand(options: CommonOptions): Promise<number> {
     return 0;
   } finally {
     release();
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
