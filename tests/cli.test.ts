@@ -141,6 +141,23 @@ describe('runs on the local target', () => {
     expect(report.run.status).toBe('aborted');
   });
 
+  it('slo up keeps the target serving until slo down tears it down', async () => {
+    const out = join(work, 'up');
+    const upProcess = slo(['up', ...LOCAL_WITHOUT_DB], { out });
+    let stderr = '';
+    upProcess.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    await expect.poll(() => stderr, { timeout: 60_000, interval: 200 }).toMatch(/up: http:\/\/127\.0\.0\.1:\d+/);
+    const baseUrl = /up: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
+    expect((await fetch(`${baseUrl}/ready`)).status).toBe(200);
+    const [runDir] = runDirs(out);
+    const down = await slo(['down', runDir!]);
+    expect(down.exitCode, down.stderr).toBe(0);
+    const upResult = await upProcess;
+    expect(upResult.exitCode, stderr).toBe(0);
+    expect(pidsOf(runDir!).filter(alive)).toEqual([]);
+    await expect(fetch(`${baseUrl}/ready`)).rejects.toThrow();
+  }, 120_000);
+
   it('Ctrl-C tears everything down, writes the reports marked aborted, exit 3', async () => {
     const spec = join(work, 'long.yaml');
     writeFileSync(spec, readFileSync(TINY, 'utf8').replace('durationS: 6', 'durationS: 120'));
