@@ -61,7 +61,7 @@ async function k6Captured(k6: string, baseUrl: string, dir: string): Promise<{ r
     k6Path: k6, script: join(ROOT, 'scenarios/sustained.ts'), baseUrl, step: 'bench', env: scenarioEnv,
     slo: { p95Ms: 1000, errorRatePercent: 100 }, timeline: new TimelineWriter(join(runDir, 'timeline.jsonl')), runDir,
     // The asked rate is deliberately out of reach: keep k6 running to measure its ceiling.
-    saturationLimits: { minDropped: Number.POSITIVE_INFINITY, minAchievedRatio: 0, maxCpuShare: 2, maxRunQueueWaitRatio: Number.POSITIVE_INFINITY },
+    saturationLimits: { minDropped: Number.POSITIVE_INFINITY, minAchievedRatio: 0, maxCpuShare: 2, maxMeanRunDelayMs: Number.POSITIVE_INFINITY },
   });
   const cpu = process.cpuUsage(cpuBefore);
   return { rate: result.requests / seconds, status: result.status, runnerCpuS: (cpu.user + cpu.system) / 1e6 };

@@ -217,7 +217,6 @@ export async function runSuite(request: RunRequest): Promise<RunOutcome> {
           OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
           OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
           OTEL_SERVICE_NAME: 'reference-app',
-          OTEL_BSP_SCHEDULE_DELAY: '1000',
         },
       } : {}),
     };

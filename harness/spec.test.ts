@@ -47,7 +47,7 @@ describe('defaults', () => {
 
   it('fills sections a user leaves out from the defaults', () => {
     const spec = parseSpec('version: 1\nslos:\n  latency: { p95Ms: 150 }\n', 'partial.yaml');
-    expect(spec.slos.latency).toEqual({ p95Ms: 150, windowS: 30 });
+    expect(spec.slos.latency).toEqual({ p95Ms: 150, windowS: 30, excludeFailover: true });
     expect(spec.slos.errorRate.maxPercent).toBe(1);
     expect(Object.keys(spec.profiles)).toEqual(['quick', 'full']);
     expect(spec.suite.steps.map((s) => s.name)).toEqual(['growth', 'spike', 'rollout', 'failover']);
@@ -76,7 +76,7 @@ describe('validation', () => {
       expect.arrayContaining([
         'version: version must be 1',
         'slos.latency.p95Ms: p95Ms must be a number > 0',
-        'slos.latency: unknown key(s) "p99Ms" (allowed: p95Ms, windowS)',
+        'slos.latency: unknown key(s) "p99Ms" (allowed: p95Ms, windowS, excludeFailover)',
         'slos.scaling.min: min must be <= max',
         'suite.steps[0].scenario: scenario must be one of growth, spike, sustained or a path to a k6 script (.ts/.js)',
         'suite.steps[0].actions[0].do: do must be one of: kill, rollout, failover, scale',

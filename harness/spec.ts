@@ -38,18 +38,20 @@ const percent = (what: string) =>
   z.number({ error: `${what} must be a number from 0 to 100` }).min(0, { error: `${what} must be a number from 0 to 100` }).max(100, { error: `${what} must be a number from 0 to 100` });
 const count = (what: string) => z.number({ error: `${what} must be an integer >= 0` }).int({ error: `${what} must be an integer >= 0` }).min(0, { error: `${what} must be an integer >= 0` });
 const replicas = (what: string) => z.number({ error: `${what} must be an integer >= 1` }).int({ error: `${what} must be an integer >= 1` }).min(1, { error: `${what} must be an integer >= 1` });
+const flag = (what: string) => z.boolean({ error: `${what} must be true or false` });
 const name = (what: string) => z.string({ error: `${what} must be a string` }).regex(NAME_PATTERN, { error: `${what} must match ${NAME_PATTERN} (lower case, digits, dashes)` });
 
 const SlosSchema = strict({
-  latency: strict({ p95Ms: positive('p95Ms').default(200), windowS: positive('windowS').default(30) }).prefault({}),
-  errorRate: strict({ maxPercent: percent('maxPercent').default(1) }).prefault({}),
-  availability: strict({ minPercent: percent('minPercent').default(99.9) }).prefault({}),
+  latency: strict({ p95Ms: positive('p95Ms').default(200), windowS: positive('windowS').default(30), excludeFailover: flag('excludeFailover').default(true) }).prefault({}),
+  errorRate: strict({ maxPercent: percent('maxPercent').default(1), excludeFailover: flag('excludeFailover').default(true) }).prefault({}),
+  availability: strict({ minPercent: percent('minPercent').default(99.9), excludeFailover: flag('excludeFailover').default(true) }).prefault({}),
   scaling: strict({
     min: replicas('min').default(3),
     max: replicas('max').default(20),
     reachMaxWithinS: positive('reachMaxWithinS').default(300),
-    // HPA's default scale-down stabilisation is 300 s; another 300 s leaves room for the step-downs.
-    backToMinWithinS: positive('backToMinWithinS').default(600),
+    // HPA's default scale-down stabilisation is 300 s, and each step down waits for it again (a pod's own idle
+    // CPU keeps the first recommendation above min); three windows leave room for the step-downs.
+    backToMinWithinS: positive('backToMinWithinS').default(900),
   })
     .prefault({})
     .refine((s) => s.min <= s.max, { error: 'min must be <= max', path: ['min'] }),
@@ -111,15 +113,15 @@ const StepSchema = strict({
 
 const DEFAULT_PROFILES = {
   // 30 min of full-length suite -> 3 min; rates kept so the spike still drives the autoscaler.
-  quick: { timeScale: 0.1, autoscalerSyncS: 3, rateScale: 1 },
+  quick: { timeScale: 0.1, autoscalerSyncS: 3, rateScale: 0.25 },
   full: { timeScale: 1, autoscalerSyncS: 15, rateScale: 1 },
 };
 
 const DEFAULT_STEPS: z.input<typeof StepSchema>[] = [
   { name: 'growth', scenario: 'growth', durationS: 600, rates: { base: 20, peak: 200 } },
-  { name: 'spike', scenario: 'spike', durationS: 600, rates: { base: 20, peak: 200 }, actions: [{ do: 'kill', at: 0.5 }] },
+  { name: 'spike', scenario: 'spike', durationS: 600, rates: { base: 20, peak: 200 }, weights: { read: 20, write: 10, cpu: 70 }, cpuMs: 15, actions: [{ do: 'kill', at: 0.5 }] },
   { name: 'rollout', scenario: 'sustained', durationS: 300, rates: { base: 20, peak: 20 }, actions: [{ do: 'rollout', at: 0.3, version: '1.1.0' }] },
-  { name: 'failover', scenario: 'sustained', durationS: 300, rates: { base: 20, peak: 20 }, actions: [{ do: 'failover', at: 0.3 }] },
+  { name: 'failover', scenario: 'sustained', durationS: 300, rates: { base: 20, peak: 20 }, weights: { read: 50, write: 50, cpu: 0 }, actions: [{ do: 'failover', at: 0.3 }] },
 ];
 
 export const SpecSchema = strict({

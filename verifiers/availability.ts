@@ -5,6 +5,7 @@ import type { SloSpec } from '../harness/spec.ts';
 import { addCounts, sum, type RunContext } from './run-context.ts';
 import type { Threshold, Verdict } from './types.ts';
 import { verdict } from './verdict.ts';
+import { excludedNotes, failoverWindows, outsideWindows } from './fault-windows.ts';
 
 export function isUnavailableStatus(status: string): boolean {
   return status === '0' || /^5\d\d$/.test(status);
@@ -12,8 +13,10 @@ export function isUnavailableStatus(status: string): boolean {
 
 export function verifyAvailability(ctx: RunContext, spec: SloSpec): Verdict[] {
   const threshold: Threshold = { op: '>=', value: spec.slos.availability.minPercent, unit: '%' };
-  const requests = sum(ctx.load, (r) => r.requests);
-  const statuses = addCounts(ctx.load.map((r) => r.status));
+  const windows = spec.slos.availability.excludeFailover ? failoverWindows(ctx, spec) : [];
+  const load = outsideWindows(ctx.load, windows);
+  const requests = sum(load, (r) => r.requests);
+  const statuses = addCounts(load.map((r) => r.status));
   const unavailable = Math.min(requests, sum(Object.entries(statuses), ([status, n]) => (isUnavailableStatus(status) ? n : 0)));
   const successful = requests - unavailable;
   return [
@@ -24,8 +27,8 @@ export function verifyAvailability(ctx: RunContext, spec: SloSpec): Verdict[] {
       threshold,
       window: { from: ctx.from, to: ctx.to, label: 'whole run' },
       samples: requests,
-      notes: [`${successful} of ${requests} requests answered without a 5xx or a lost response`],
-      detail: { requests, successful, unavailable, statuses },
+      notes: [`${successful} of ${requests} requests answered without a 5xx or a lost response`, ...excludedNotes(ctx, windows)],
+      detail: { requests, successful, unavailable, statuses, excluded: windows },
       ...(requests === 0 ? { failure: 'no requests in the run' } : {}),
     }),
   ];

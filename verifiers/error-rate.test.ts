@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultSpec } from '../harness/spec.ts';
+import { defaultSpec, parseSpec } from '../harness/spec.ts';
 import { verifyAvailability } from './availability.ts';
 import { verifyErrorRate } from './error-rate.ts';
 import { runContext } from './run-context.ts';
@@ -100,5 +100,39 @@ describe('availability', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('failover windows: a failover is judged by its own SLO, not twice', () => {
+  // 180 s at 20 req/s; a failover at 100 s; `outage` seconds of 503s starting at `outageFromS`.
+  function run(outageFromS: number, outage: number) {
+    return new TimelineBuilder().run(180).step('failover', 'sustained', 0, 180)
+      .event(100, 'action.start', { action: 'failover' })
+      .event(125, 'action.end', { action: 'failover', ok: true })
+      .seconds(0, 180, (s) => ({ latencyMs: flat(20, 20), failed: s >= outageFromS && s < outageFromS + outage ? 20 : 0 }));
+  }
+  const strict = parseSpec('version: 1\nslos:\n  errorRate: { maxPercent: 1, excludeFailover: false }\n  availability: { minPercent: 99.9, excludeFailover: false }\n', '<test>');
+
+  it.each([
+    ['10 s outage inside the recovery budget: left out, both pass', 100, 10, 'pass'],
+    ['outage lasting past the 30 s budget: the rest counts, both fail', 100, 40, 'fail'],
+    ['outage before the failover: counts, both fail', 60, 10, 'fail'],
+  ] as const)('%s', (_name, fromS, outage, status) => {
+    const b = run(fromS, outage);
+    expect(errorRate(b).status).toBe(status);
+    expect(availability(b).status).toBe(status);
+  });
+
+  it('says which seconds it left out', () => {
+    const v = availability(run(100, 10));
+    expect(v.evidence.notes.join('\n')).toMatch(/left out \+100s .*to \+110s .*a database failover/);
+    expect(v.evidence.samples).toBe(170 * 20);
+  });
+
+  it('excludeFailover: false judges every second', () => {
+    const b = run(100, 10);
+    const judged = verdictById(verifyAvailability(runContext(b.records(), strict), strict), 'availability.overall');
+    expect(judged.status).toBe('fail');
+    expect(judged.evidence.samples).toBe(180 * 20);
   });
 });

@@ -4,18 +4,21 @@ import type { SloSpec } from '../harness/spec.ts';
 import { addCounts, loadIn, sum, type RunContext } from './run-context.ts';
 import type { Threshold, Verdict } from './types.ts';
 import { round, verdict } from './verdict.ts';
+import { excludedNotes, failoverWindows, outsideWindows } from './fault-windows.ts';
 
 export function verifyErrorRate(ctx: RunContext, spec: SloSpec): Verdict[] {
   const threshold: Threshold = { op: '<', value: spec.slos.errorRate.maxPercent, unit: '%' };
-  const requests = sum(ctx.load, (r) => r.requests);
-  const failed = sum(ctx.load, (r) => r.failed);
+  const windows = spec.slos.errorRate.excludeFailover ? failoverWindows(ctx, spec) : [];
+  const load = outsideWindows(ctx.load, windows);
+  const requests = sum(load, (r) => r.requests);
+  const failed = sum(load, (r) => r.failed);
   const perStep = ctx.steps.map((step) => {
-    const records = loadIn(ctx.load, step.from, step.to);
+    const records = loadIn(load, step.from, step.to);
     const stepRequests = sum(records, (r) => r.requests);
     const stepFailed = sum(records, (r) => r.failed);
     return { step: step.name, requests: stepRequests, failed: stepFailed, percent: stepRequests > 0 ? round((stepFailed / stepRequests) * 100) : null };
   });
-  const errorKinds = addCounts(ctx.load.map((r) => r.errors));
+  const errorKinds = addCounts(load.map((r) => r.errors));
   return [
     verdict({
       id: 'errorRate.overall',
@@ -24,8 +27,8 @@ export function verifyErrorRate(ctx: RunContext, spec: SloSpec): Verdict[] {
       threshold,
       window: { from: ctx.from, to: ctx.to, label: 'whole run' },
       samples: requests,
-      notes: [`${failed} of ${requests} requests failed`, ...Object.entries(errorKinds).map(([kind, n]) => `${kind}: ${n}`)],
-      detail: { requests, failed, perStep, errorKinds },
+      notes: [`${failed} of ${requests} requests failed`, ...Object.entries(errorKinds).map(([kind, n]) => `${kind}: ${n}`), ...excludedNotes(ctx, windows)],
+      detail: { requests, failed, perStep, errorKinds, excluded: windows },
       ...(requests === 0 ? { failure: 'no requests in the run' } : {}),
     }),
   ];

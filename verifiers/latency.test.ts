@@ -159,3 +159,18 @@ describe('p95 from merged histograms (property)', () => {
     );
   });
 });
+
+describe('latency around a database failover', () => {
+  it('leaves out the seconds the failover may cost, and says so; with excludeFailover false they count', () => {
+    // 60 s; a failover at 30 s stalls requests (2 s, failed) for 8 s.
+    const b = new TimelineBuilder().run(60).step('failover', 'sustained', 0, 60)
+      .event(30, 'action.start', { action: 'failover' })
+      .seconds(0, 60, (s) => (s >= 30 && s < 38 ? { latencyMs: flat(2000, 20), failed: 20 } : { latencyMs: flat(20, 20) }));
+    const whole = byId(judge(b), 'latency.p95');
+    expect(whole.status).toBe('pass');
+    expect(whole.evidence.notes.join('\n')).toMatch(/left out \+30s .*to \+38s .*database failover/);
+    const counting = parseSpec('version: 1\nslos:\n  latency: { p95Ms: 200, windowS: 30, excludeFailover: false }\n', '<test>');
+    const judged = verifyLatency(runContext(b.records(), counting), counting).find((v) => v.id === 'latency.p95');
+    expect(judged?.status).toBe('fail');
+  });
+});

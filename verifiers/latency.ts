@@ -8,6 +8,7 @@ import { emptyHistogram, mergeLatency, p95Ms, type Histogram } from './histogram
 import { BUCKET_MS, loadIn, type RunContext } from './run-context.ts';
 import type { Threshold, Verdict } from './types.ts';
 import { round, verdict } from './verdict.ts';
+import { excludedNotes, failoverWindows, outsideWindows } from './fault-windows.ts';
 
 /** Windows with fewer samples are not judged: a p95 of a handful of requests is noise, not a breach. */
 export const MIN_WINDOW_SAMPLES = 20;
@@ -147,10 +148,15 @@ function phases(ctx: RunContext): { step: string; name: string; from: number; to
     });
 }
 
-export function verifyLatency(ctx: RunContext, spec: SloSpec): Verdict[] {
+export function verifyLatency(fullCtx: RunContext, spec: SloSpec): Verdict[] {
+  // Seconds a database failover is allowed to cost are judged by the failover SLO (fault-windows.ts).
+  const windows = spec.slos.latency.excludeFailover ? failoverWindows(fullCtx, spec) : [];
+  const ctx: RunContext = { ...fullCtx, load: outsideWindows(fullCtx.load, windows) };
   const verdicts = [judgeStretch(ctx, spec, 'latency.p95', 'whole run', ctx.from, ctx.to, ctx.load), judgeWindows(ctx, spec)];
   for (const phase of phases(ctx)) {
     verdicts.push(judgeStretch(ctx, spec, `latency.p95.phase.${phase.step}.${phase.name}`, `phase ${phase.name} of ${phase.step}`, phase.from, phase.to, loadIn(ctx.load, phase.from, phase.to)));
   }
+  const left = excludedNotes(ctx, windows);
+  for (const v of verdicts) v.evidence.notes.push(...left);
   return verdicts;
 }

@@ -50,7 +50,7 @@ describe('scaling', () => {
     ['never reaches max', [[0, 3, 3], [200, 12, 12], [700, 3, 3]], 'scaling.reachMax', 'fail', null],
     ['scales below min', [[0, 3, 3], [200, 20, 20], [700, 2, 2]], 'scaling.min', 'fail', 2],
     ['scales above max', [[0, 3, 3], [200, 24, 22], [700, 3, 3]], 'scaling.max', 'fail', 24],
-    ['too slow back to min', [[0, 3, 3], [200, 20, 20], [1000, 3, 3]], 'scaling.backToMin', 'fail', 700],
+    ['too slow back to min', [[0, 3, 3], [200, 20, 20], [1300, 3, 3]], 'scaling.backToMin', 'fail', 1000],
     ['never back to min', [[0, 3, 3], [200, 20, 20], [1000, 6, 6]], 'scaling.backToMin', 'fail', null],
     ['a killed pod does not count as scaling below min (desired stays)', [[0, 3, 3], [50, 3, 2], [200, 20, 20], [700, 3, 3]], 'scaling.min', 'pass', 3],
   ] as const)('%s', (_label, points, id, status, measured) => {

@@ -11,7 +11,7 @@ import { freePort, sleep, spawnGroup, type ProcessGroup } from './processes.ts';
 export const HAPROXY_BIN = '/usr/sbin/haproxy';
 const BACKEND = 'app';
 /** Checks every 500 ms, down after 2 failures, up after 1 success. */
-const CHECK = 'check inter 500ms fall 2 rise 1';
+const CHECK = 'check inter 1s fall 2 rise 1';
 
 export interface LoadBalancer {
   readonly port: number;
@@ -20,6 +20,12 @@ export interface LoadBalancer {
   addServer(name: string, port: number, signal?: AbortSignal): Promise<void>;
   /** Takes a replica out of rotation at once (maint) and deletes it once its connections are gone. */
   removeServer(name: string): Promise<void>;
+  /**
+   * Endpoint readiness as the endpoints controller sees it: 'maint' the moment a pod's container dies
+   * (kubelet reports it within a second; HAProxy's own checks would need fall x inter), 'ready' to hand the
+   * server back to its health checks once the restarted pod is ready.
+   */
+  setServerState(name: string, state: 'maint' | 'ready'): Promise<void>;
   /** Operational state per server name ('UP', 'DOWN', 'MAINT', ...). */
   serverStates(): Promise<Map<string, string>>;
   command(line: string): Promise<string>;
@@ -139,6 +145,9 @@ export async function startHaproxy(runDir: string, signal?: AbortSignal): Promis
       await expectOk(`enable health ${BACKEND}/${name}`);
       await expectOk(`enable server ${BACKEND}/${name}`);
       await waitFor(`HAProxy sees ${name} UP`, async () => (await serverStates()).get(name) === 'UP', 10_000, abort);
+    },
+    async setServerState(name, state) {
+      await command(`set server ${BACKEND}/${name} state ${state}`);
     },
     async removeServer(name) {
       await command(`set server ${BACKEND}/${name} state maint`);

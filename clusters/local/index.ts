@@ -28,9 +28,9 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export interface LocalSettings {
   /** Run the autoscaler (default true). */
   hpa: boolean;
-  /** CPU request per replica, millicores (default 200). */
+  /** CPU request per replica, millicores (default 50: small enough that 20 replicas of the reference service fit a 2-core machine, so the spike can show 3 -> 20). */
   cpuRequestMilli: number;
-  /** HPA target average CPU utilization, percent (default 50). */
+  /** HPA target average CPU utilization, percent (default 70, as in reference-app/k8s). */
   targetCpuPercent: number;
   /** HPA scale-down stabilization window, seconds (default 300 as upstream). */
   scaleDownStabilizationS: number;
@@ -42,7 +42,7 @@ export interface LocalSettings {
   terminationGraceMs: number;
   /** Kubelet restart backoff after a pod died (default 1000 ms). */
   restartBackoffMs: number;
-  /** Readiness probe period (default 250 ms). */
+  /** Readiness probe period (default 500 ms; probes cost every replica CPU, which the autoscaler sees). */
   probePeriodMs: number;
   /** DRAIN_DELAY_MS given to the app, when set. */
   drainDelayMs: number | undefined;
@@ -63,14 +63,14 @@ function readSettings(settings: ClusterOptions['settings'] = {}): LocalSettings 
   const bool = (key: string, fallback: boolean) => (settings[key] === undefined ? fallback : settings[key] === true || settings[key] === 'true');
   return {
     hpa: bool('hpa', true),
-    cpuRequestMilli: num('cpuRequestMilli', 200),
-    targetCpuPercent: num('targetCpuPercent', 50),
+    cpuRequestMilli: num('cpuRequestMilli', 50),
+    targetCpuPercent: num('targetCpuPercent', 70),
     scaleDownStabilizationS: num('scaleDownStabilizationS', 300),
     cpuInitializationPeriodS: num('cpuInitializationPeriodS', 300),
     propagationDelayMs: num('propagationDelayMs', 1500),
     terminationGraceMs: num('terminationGraceMs', 30_000),
     restartBackoffMs: num('restartBackoffMs', 1000),
-    probePeriodMs: num('probePeriodMs', 250),
+    probePeriodMs: num('probePeriodMs', 500),
     drainDelayMs: settings.drainDelayMs === undefined ? undefined : num('drainDelayMs', 0),
     database: bool('database', true),
     prometheus: bool('prometheus', true),
@@ -262,6 +262,10 @@ class LocalCluster implements Cluster {
   }
 
   private onReadinessChange(pod: Pod): void {
+    if (pod.ready?.status && pod.outOfRotation && !this.stopping) {
+      pod.outOfRotation = false;
+      void this.lb?.setServerState(pod.name, 'ready').catch(() => undefined);
+    }
     if (pod.ready?.status) this.ctx.timeline.event('pod.ready', SOURCE, { pod: pod.name, version: pod.version });
     this.emitReplicas();
   }
@@ -295,6 +299,10 @@ class LocalCluster implements Cluster {
         return;
       }
       this.ctx.timeline.event('pod.stop', SOURCE, { pod: pod.name, reason: pod.killRequested ? 'killed' : 'exited', exitCode });
+      if (pod.inLoadBalancer) {
+        pod.outOfRotation = true;
+        await this.lb?.setServerState(pod.name, 'maint').catch(() => undefined);
+      }
       if (pod.ready?.status) pod.ready = { status: false, lastTransitionTime: Date.now() };
       this.emitReplicas();
       await sleep(this.settings.restartBackoffMs).catch(() => undefined);

@@ -33,6 +33,8 @@ export class Pod {
   stopReason: StopReason | null = null;
   killRequested = false;
   inLoadBalancer = false;
+  /** Taken out of rotation because its container died; handed back to health checks once ready again. */
+  outOfRotation = false;
   private probeTimer: NodeJS.Timeout | undefined;
   /** Bumped by every start/stop, so a probe still in flight from an older loop does not reschedule. */
   private probeGeneration = 0;

@@ -22,7 +22,7 @@ export interface PrometheusServer {
 
 export function prometheusConfig(targetsFile: string): string {
   return `global:
-  scrape_interval: 1s
+  scrape_interval: 2s
   scrape_timeout: 1s
   evaluation_interval: 1s
 scrape_configs:

@@ -4,6 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 export interface CpuTotals {
   runS: number;
   waitS: number;
+  /** Times a thread was put on a CPU: wait / slices is the mean delay from runnable to running. */
+  slices: number;
   atMs: number;
 }
 
@@ -12,16 +14,18 @@ export function readCpuTotals(pid: number): CpuTotals | null {
   try {
     let run = 0;
     let wait = 0;
+    let slices = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
-        const [r, w] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+        const [r, w, n] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
         run += Number(r);
         wait += Number(w);
+        slices += Number(n);
       } catch {
         // the thread ended between readdir and read
       }
     }
-    return { runS: run / 1e9, waitS: wait / 1e9, atMs: Date.now() };
+    return { runS: run / 1e9, waitS: wait / 1e9, slices, atMs: Date.now() };
   } catch {
     return null;
   }

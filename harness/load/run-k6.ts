@@ -3,7 +3,7 @@
 // k6 streams raw samples as CSV into a FIFO, never to disk; the runner aggregates on the fly. (Not an extra
 // stdio fd: Node hands children sockets, and k6 cannot open /dev/fd/N of a socket.)
 import { closeSync, constants, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, type WriteStream } from 'node:fs';
-import { availableParallelism, homedir, setPriority, tmpdir } from 'node:os';
+import { availableParallelism, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
@@ -116,18 +116,14 @@ async function inspect(k6Path: string, script: string, env: Record<string, strin
 /**
  * In a cluster the load generator runs apart from the service; here they share the CPUs. k6 gets a higher
  * scheduling priority so a busy service slows its own responses, not the generator's clock (k6 starved of
- * CPU would measure its own queueing). Raising priority needs root; without it the saturation check still
- * catches a starved k6 and marks the run invalid.
+ * CPU would measure its own queueing). Linux niceness is per thread and Go starts its threads at once, so
+ * k6 is started under `nice` (every thread inherits it) rather than reniced after the fact. Raising
+ * priority needs root; without it k6 runs as is and the saturation check still catches a starved k6.
  */
-export const LOAD_GENERATOR_PRIORITY = -10;
+export const LOAD_GENERATOR_NICENESS = -10;
 
-function raiseLoadGeneratorPriority(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    setPriority(pid, LOAD_GENERATOR_PRIORITY);
-  } catch {
-    // Not root: keep the default priority.
-  }
+export function prioritized(command: string, args: readonly string[], isRoot = process.getuid?.() === 0): [string, string[]] {
+  return isRoot ? ['nice', ['-n', String(LOAD_GENERATOR_NICENESS), command, ...args]] : [command, [...args]];
 }
 
 export async function runK6(opts: RunK6Options): Promise<LoadResult> {
@@ -174,11 +170,11 @@ export async function runK6(opts: RunK6Options): Promise<LoadResult> {
   samples.once('open', () => { fifoOpened = true; });
 
   let stopReason = null as { status: 'aborted' | 'invalid'; reason: string } | null;
-  const child = execa(opts.k6Path, [
+  const [command, args] = prioritized(opts.k6Path, [
     'run', '--no-usage-report', '--quiet', '--summary-mode=disabled', '--log-format=json',
     `--system-tags=${SYSTEM_TAGS}`, '--out', `csv=${fifo}`, opts.script,
-  ], { env, extendEnv: false, stdio: ['ignore', 'pipe', 'pipe'], reject: false, buffer: false, cleanup: true });
-  raiseLoadGeneratorPriority(child.pid);
+  ]);
+  const child = execa(command, args, { env, extendEnv: false, stdio: ['ignore', 'pipe', 'pipe'], reject: false, buffer: false, cleanup: true });
 
   let killTimer: NodeJS.Timeout | undefined;
   const stopK6 = (status: 'aborted' | 'invalid', reason: string) => {
@@ -280,7 +276,7 @@ export async function runK6(opts: RunK6Options): Promise<LoadResult> {
     if (child.pid === undefined || ++ticks % 4 !== 0) return;
     const cpu = readCpuTotals(child.pid);
     if (cpu && lastCpu && cpu.atMs - lastCpu.atMs >= CPU_WINDOW_MS) {
-      const starved = detector.onCpu({ cpuS: cpu.runS - lastCpu.runS, waitS: cpu.waitS - lastCpu.waitS, wallS: (cpu.atMs - lastCpu.atMs) / 1000, cores });
+      const starved = detector.onCpu({ cpuS: cpu.runS - lastCpu.runS, waitS: cpu.waitS - lastCpu.waitS, slices: cpu.slices - lastCpu.slices, wallS: (cpu.atMs - lastCpu.atMs) / 1000, cores });
       if (starved) stopK6('invalid', starved);
       lastCpu = cpu;
     } else if (cpu && !lastCpu) {

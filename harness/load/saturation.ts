@@ -1,6 +1,7 @@
 // Decides when the load generator, not the service, is the bottleneck. A run whose generator could not
 // produce the asked load is invalid: its latencies and rates say nothing about the service.
 import type { LoadRecord } from '../timeline.ts';
+import { REQUEST_TIMEOUT_S } from '../../scenarios/lib/plan.ts';
 
 export interface SaturationLimits {
   /** Dropped iterations tolerated: max(minDropped, droppedRatio x iterations so far). */
@@ -9,14 +10,24 @@ export interface SaturationLimits {
   /** Achieved / asked iterations over `windowS` seconds below this is saturation. */
   minAchievedRatio: number;
   windowS: number;
+  /**
+   * Iterations are counted when they end, so a slow service (a failover stalls requests for seconds) makes
+   * completions lag their start by up to the request timeout. Up to that many seconds of the asked rate
+   * may be in flight before a shortfall counts as the generator's.
+   */
+  inFlightS: number;
   /** k6 using this share of all cores is the bottleneck itself. */
   maxCpuShare: number;
-  /** k6 threads waiting for a CPU this many times longer than they run: starved by other processes. */
-  maxRunQueueWaitRatio: number;
+  /**
+   * Mean delay, in ms, between a k6 thread becoming runnable and running. Above it k6's clock reads its own
+   * queueing as the service's latency: starved by other processes. (Total wait time alone misleads: many
+   * threads each waiting a little add up without delaying any one request much.)
+   */
+  maxMeanRunDelayMs: number;
 }
 
 export const DEFAULT_LIMITS: SaturationLimits = {
-  minDropped: 5, droppedRatio: 0.01, minAchievedRatio: 0.95, windowS: 5, maxCpuShare: 0.9, maxRunQueueWaitRatio: 4,
+  minDropped: 5, droppedRatio: 0.01, minAchievedRatio: 0.95, windowS: 15, inFlightS: REQUEST_TIMEOUT_S, maxCpuShare: 0.9, maxMeanRunDelayMs: 10,
 };
 
 export interface CpuWindow {
@@ -24,6 +35,8 @@ export interface CpuWindow {
   cpuS: number;
   wallS: number;
   waitS: number;
+  /** Times k6's threads were put on a CPU in the window. */
+  slices: number;
   cores: number;
 }
 
@@ -63,8 +76,8 @@ export class SaturationDetector {
     if (this.window.length < this.limits.windowS) return null;
     const asked = this.window.reduce((sum, r) => sum + (r.targetRate ?? 0), 0);
     const achieved = this.window.reduce((sum, r) => sum + r.iterations, 0);
-    // One iteration of slack per second: an iteration that started in one second may end in the next.
-    if (asked >= 10 && achieved + this.limits.windowS < this.limits.minAchievedRatio * asked) {
+    const inFlight = (asked / this.limits.windowS) * this.limits.inFlightS;
+    if (asked >= 10 && achieved + inFlight < this.limits.minAchievedRatio * asked) {
       return `k6 achieved ${(achieved / this.limits.windowS).toFixed(1)} iterations/s of ${(asked / this.limits.windowS).toFixed(1)} asked over ${this.limits.windowS} s`;
     }
     return null;
@@ -85,8 +98,9 @@ export class SaturationDetector {
     if (share >= this.limits.maxCpuShare) {
       return `k6 used ${(share * 100).toFixed(0)} % of ${w.cores} cores over ${w.wallS.toFixed(1)} s: the generator is the bottleneck`;
     }
-    if (w.cpuS > 0.05 * w.wallS && w.waitS > this.limits.maxRunQueueWaitRatio * w.cpuS) {
-      return `k6 waited ${w.waitS.toFixed(2)} s for a CPU while running ${w.cpuS.toFixed(2)} s over ${w.wallS.toFixed(1)} s: starved of CPU`;
+    const meanDelayMs = w.slices > 0 ? (w.waitS / w.slices) * 1000 : 0;
+    if (meanDelayMs > this.limits.maxMeanRunDelayMs) {
+      return `k6 threads waited ${meanDelayMs.toFixed(1)} ms on average for a CPU each time they became runnable (${w.waitS.toFixed(2)} s in all over ${w.wallS.toFixed(1)} s): starved of CPU`;
     }
     return null;
   }

@@ -3,7 +3,9 @@ import http, { type RefinedResponse, type ResponseType } from 'k6/http';
 import { check } from 'k6';
 import { Counter } from 'k6/metrics';
 import { pickKind, type ScenarioEnv } from './env.ts';
-import type { LoadPlan } from './plan.ts';
+import { REQUEST_TIMEOUT_S, type LoadPlan } from './plan.ts';
+
+const timeout = `${REQUEST_TIMEOUT_S}s`;
 import { APP_RESPONSES_METRIC, ORDER_ACK_PREFIX, PLAN_PREFIX } from './protocol.ts';
 
 const appResponses = new Counter(APP_RESPONSES_METRIC);
@@ -28,7 +30,7 @@ function countServer(res: RefinedResponse<ResponseType | undefined>): void {
 
 function read(env: ScenarioEnv): void {
   const id = 1 + Math.floor(Math.random() * 1000);
-  const res = http.get(`${env.baseUrl}/api/items/${id}`, { tags: { name: 'GET /api/items/:id' } });
+  const res = http.get(`${env.baseUrl}/api/items/${id}`, { timeout, tags: { name: 'GET /api/items/:id' } });
   check(res, {
     'item status 200': (r) => r.status === 200,
     'item body has the id': (r) => Number(jsonField(r, 'id')) === id,
@@ -42,6 +44,7 @@ function write(env: ScenarioEnv): void {
   const key = `${__VU}-${__ITER}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
   const res = http.post(`${env.baseUrl}/api/orders`, JSON.stringify(order), {
     headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+    timeout,
     tags: { name: 'POST /api/orders' },
   });
   const id = res.status === 201 || res.status === 200 ? jsonField(res, 'id') : undefined;
@@ -54,7 +57,7 @@ function write(env: ScenarioEnv): void {
 }
 
 function cpu(env: ScenarioEnv): void {
-  const res = http.get(`${env.baseUrl}/api/cpu?ms=${env.cpuMs}`, { tags: { name: 'GET /api/cpu' } });
+  const res = http.get(`${env.baseUrl}/api/cpu?ms=${env.cpuMs}`, { timeout, tags: { name: 'GET /api/cpu' } });
   check(res, { 'cpu status 200': (r) => r.status === 200 });
   countServer(res);
 }

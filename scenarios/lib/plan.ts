@@ -125,11 +125,21 @@ export function rateAt(plan: Pick<LoadPlan, 'startRate' | 'stages'>, tS: number)
 }
 
 /**
- * VUs for an open model: enough for the peak rate at `expectedLatencyS` per iteration pre-allocated, and
- * room for latency to grow tenfold before k6 starts dropping iterations (which the harness then reports).
+ * The client timeout of every scenario request. A request slower than this fails as a timeout (and counts
+ * against the error rate), as it would for a real client that gives up.
+ */
+export const REQUEST_TIMEOUT_S = 5;
+
+/**
+ * VUs for an open model: enough for the peak rate at `expectedLatencyS` per iteration pre-allocated, and room
+ * for every request of a whole timeout to hang (a database failover stalls requests for seconds) before k6
+ * starts dropping iterations. Drops make the run invalid, so they must mean the generator could not keep up,
+ * not that the service was slow. k6 creates VUs beyond the pre-allocated ones only when needed.
  */
 export function vusFor(peakRate: number, expectedLatencyS = 0.05): { preAllocatedVUs: number; maxVUs: number } {
-  const preAllocatedVUs = Math.max(2, Math.ceil(peakRate * expectedLatencyS * 2));
-  const maxVUs = Math.max(preAllocatedVUs, Math.ceil(peakRate * expectedLatencyS * 20), 20);
+  // A fifth of a second of the peak ready up front: a 10x jump must not wait on VU initialisation, which
+  // k6 reports as dropped iterations.
+  const preAllocatedVUs = Math.max(2, Math.ceil(peakRate * expectedLatencyS * 2), Math.ceil(peakRate * 0.2));
+  const maxVUs = Math.max(preAllocatedVUs, Math.ceil(peakRate * expectedLatencyS * 20), Math.ceil(peakRate * REQUEST_TIMEOUT_S), 20);
   return { preAllocatedVUs, maxVUs };
 }
