@@ -120,7 +120,7 @@ const DEFAULT_PROFILES = {
 const DEFAULT_STEPS: z.input<typeof StepSchema>[] = [
   { name: 'growth', scenario: 'growth', durationS: 600, rates: { base: 20, peak: 200 } },
   { name: 'spike', scenario: 'spike', durationS: 600, rates: { base: 20, peak: 200 }, weights: { read: 20, write: 10, cpu: 70 }, cpuMs: 15, actions: [{ do: 'kill', at: 0.5 }] },
-  { name: 'rollout', scenario: 'sustained', durationS: 300, rates: { base: 20, peak: 20 }, actions: [{ do: 'rollout', at: 0.3, version: '1.1.0' }] },
+  { name: 'rollout', scenario: 'sustained', durationS: 600, rates: { base: 20, peak: 20 }, actions: [{ do: 'rollout', at: 0.3, version: '1.1.0' }] },
   { name: 'failover', scenario: 'sustained', durationS: 300, rates: { base: 20, peak: 20 }, weights: { read: 50, write: 50, cpu: 0 }, actions: [{ do: 'failover', at: 0.3 }] },
 ];
 
