@@ -151,7 +151,8 @@ export async function startHaproxy(runDir: string, signal?: AbortSignal): Promis
     },
     async removeServer(name) {
       await command(`set server ${BACKEND}/${name} state maint`);
-      await command(`shutdown sessions server ${BACKEND}/${name}`);
+      // No `shutdown sessions`: like kube-proxy, removing an endpoint leaves requests already on their way to
+      // it alone; a draining pod finishes them and closes its keep-alive connections itself.
       // `del server` needs the server in maintenance with no connections left; idle ones are purged lazily.
       const deadline = Date.now() + 5_000;
       for (;;) {
