@@ -3,7 +3,9 @@
 // the layout of Patroni's own example deployments. The service under test reaches the database only through
 // HAProxy, so a failover is what a real client would see: cut connections, then a new primary.
 import { randomBytes } from 'node:crypto';
-import { chownSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { errors, isSloError } from '../../../harness/errors.ts';
 import type { TimelineWriter } from '../../../harness/timeline.ts';
@@ -69,14 +71,33 @@ const PROCESS_ENV: NodeJS.ProcessEnv = {
   PYTHONUNBUFFERED: '1',
 };
 
+/**
+ * The database lives in `<runDir>/db` when the postgres user can reach the run folder. When an ancestor it
+ * does not own is closed to it (a clone under root's 0700 home, say), the data goes to a folder under the
+ * system temp dir instead and `<runDir>/db` becomes a link to it, so the run folder still shows everything
+ * and nobody's home directory is opened up.
+ */
+function placeDatabaseRoot(ctx: DatabaseContext, postgres: ReturnType<typeof postgresUser>): void {
+  try {
+    ensureReachable(ctx.runDir, postgres);
+    return;
+  } catch (error) {
+    if (!isSloError(error) || existsSync(join(ctx.runDir, 'db'))) throw error;
+  }
+  const elsewhere = mkdtempSync(join(tmpdir(), 'slo-db-'));
+  chmodSync(elsewhere, 0o711);
+  symlinkSync(elsewhere, join(ctx.runDir, 'db'));
+  ctx.log(`database: ${ctx.runDir} is closed to the postgres user; data in ${elsewhere} (linked as db/)`);
+}
+
 export async function startDatabase(ctx: DatabaseContext, options: DatabaseOptions = {}): Promise<LocalDatabase> {
   requireTools();
   const postgres = postgresUser();
-  const layout = databaseLayout(ctx.runDir);
   // A previous database in this same run folder (a crashed harness) would hold the data dirs.
   await reapDatabase(ctx.runDir);
   mkdirSync(ctx.runDir, { recursive: true });
-  ensureReachable(ctx.runDir, postgres);
+  placeDatabaseRoot(ctx, postgres);
+  const layout = databaseLayout(ctx.runDir);
 
   const memberCount = options.members ?? 2;
   const ports = await freePorts(4 + memberCount * 2);

@@ -1,5 +1,6 @@
 // Where everything of the database lives inside a run folder. One place, so start, crash, restart and reap
 // (possibly by a later run) agree on the paths.
+import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const MEMBER_NAMES = ['pg-0', 'pg-1', 'pg-2'] as const;
@@ -25,7 +26,15 @@ export interface MemberLayout {
 }
 
 export function databaseLayout(runDir: string): DatabaseLayout {
-  const root = join(runDir, 'db');
+  // Real path: when db/ links elsewhere (a run folder closed to the postgres user), postgres must be
+  // given paths it can traverse.
+  const link = join(runDir, 'db');
+  let root = link;
+  try {
+    root = realpathSync(link);
+  } catch {
+    // not there yet
+  }
   return {
     root,
     etcdData: join(root, 'etcd'),
