@@ -137,9 +137,9 @@ export const REQUEST_TIMEOUT_S = 5;
  * not that the service was slow. k6 creates VUs beyond the pre-allocated ones only when needed.
  */
 export function vusFor(peakRate: number, expectedLatencyS = 0.05): { preAllocatedVUs: number; maxVUs: number } {
-  // A fifth of a second of the peak ready up front: a 10x jump must not wait on VU initialisation, which
-  // k6 reports as dropped iterations.
-  const preAllocatedVUs = Math.max(2, Math.ceil(peakRate * expectedLatencyS * 2), Math.ceil(peakRate * 0.2));
+  // Half a second of the peak ready up front: a 10x jump or a service slower than expected must not wait on
+  // VU initialisation mid-run, which k6 reports as dropped iterations (and the harness as a saturated run).
+  const preAllocatedVUs = Math.max(2, Math.ceil(peakRate * expectedLatencyS * 2), Math.ceil(peakRate * 0.5));
   const maxVUs = Math.max(preAllocatedVUs, Math.ceil(peakRate * expectedLatencyS * 20), Math.ceil(peakRate * REQUEST_TIMEOUT_S), 20);
   return { preAllocatedVUs, maxVUs };
 }
