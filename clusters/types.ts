@@ -41,6 +41,8 @@ export interface Cluster {
   /** Idempotent; safe to call after a failed or partial `up`. */
   down(): Promise<void>;
   endpoint(): Endpoint;
+  /** Before anything is started or written: throws when a program the target needs is missing (exit 3). */
+  checkEnvironment?(): Promise<void>;
   /** Before any load: throws when the suite's actions cannot or may not run here (e.g. no disruption opt-in). */
   preflight?(actions: readonly ('rollout' | 'kill' | 'failover' | 'scale')[]): Promise<void>;
   rollout?(version: string): Promise<void>;

@@ -42,7 +42,7 @@ function pidsOf(runDir: string): number[] {
   return readdirSync(dir).filter((f) => f.endsWith('.pid')).flatMap((f) => readFileSync(join(dir, f), 'utf8').split(/\s+/).filter(Boolean).map(Number));
 }
 
-describe('bad input: exit 2, one line naming the problem, nothing written', () => {
+describe('refused before anything starts: one line naming the problem, nothing written', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['unknown cluster', ['run', '--cluster', 'nope'], /^SLO_ERR_CLUSTER_UNKNOWN: --cluster must be one of local, kind, kube, got "nope"/],
     ['unknown flag', ['run', '--bogus'], /^SLO_ERR_CLI_USAGE: unknown option '--bogus'/],
@@ -59,6 +59,17 @@ describe('bad input: exit 2, one line naming the problem, nothing written', () =
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr.trim()).toMatch(expected);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a target whose tools are missing: exit 3, one line saying what to install, nothing written', async () => {
+    const out = join(work, 'no-kind');
+    const result = await execa(process.execPath, [SLO, 'run', '--cluster', 'kind', '--out', out], {
+      reject: false, cwd: ROOT, env: { CI: '', PATH: '/nonexistent' }, extendEnv: false,
+    });
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^SLO_ERR_ENV_MISSING_TOOL: the kind cluster needs docker, kind, kubectl on PATH \(.*install kind/);
     expect(existsSync(out)).toBe(false);
   });
 

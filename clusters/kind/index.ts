@@ -82,6 +82,10 @@ export class KindCluster implements Cluster {
     return { baseUrl: NODE_PORT_URL };
   }
 
+  checkEnvironment(): Promise<void> {
+    return checkTools(this.env);
+  }
+
   async up(): Promise<Endpoint> {
     await checkTools(this.env);
     const { name } = this.settings;

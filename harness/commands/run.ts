@@ -11,10 +11,13 @@ import { TimelineWriter } from '../timeline.ts';
 import { createTerminal, type Terminal } from '../progress.ts';
 import { startSelfTracing } from '../self-tracing.ts';
 import { LOCAL_ADAPTERS, loadClusterAdapter, type ClusterName } from '../../clusters/index.ts';
+import type { Cluster } from '../../clusters/types.ts';
 import { isQuiet, parseClusterName, parseSettings, parseStepNames, requireExistingFile, type CommonOptions } from './options.ts';
 import { printOutcome } from './summary.ts';
 
 export interface PreparedRun {
+  /** The adapter built only to ask it questions before the run (abilities, missing tools). */
+  probe: Cluster;
   cluster: ClusterName;
   spec: SloSpec;
   specFile: string | null;
@@ -63,7 +66,7 @@ export async function prepareRun(options: CommonOptions): Promise<PreparedRun> {
   );
   assertActionsSupported(probe, suite);
   return {
-    cluster, spec, specFile, specText: specFile ? readFileSync(specFile, 'utf8') : null, suite,
+    probe, cluster, spec, specFile, specText: specFile ? readFileSync(specFile, 'utf8') : null, suite,
     settings, scenario, baseline: options.baseline,
   };
 }
@@ -96,6 +99,8 @@ export async function runCommand(options: CommonOptions): Promise<number> {
   const release = abortOnSignals(controller, terminal);
   const tracing = await startSelfTracing();
   try {
+    // A missing docker or kind is one line and exit 3, with no run folder half-written.
+    await prepared.probe.checkEnvironment?.();
     const tools = await ensureToolchain({ log: (line) => terminal.log(line), needsLocalTarget: LOCAL_ADAPTERS.has(prepared.cluster) });
     if (controller.signal.aborted) throw errors.SLO_ERR_RUN_ABORTED('interrupted before the run started; nothing was started or written');
     const outcome: RunOutcome = await runSuite({
