@@ -68,7 +68,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(quietOption())
     .action(async (runDir: string, options: CommonOptions) => {
       const { verifyCommand } = await import('./commands/verify.ts');
-      setExit(await verifyCommand(runDir, options, { rewrite: true }));
+      setExit(await verifyCommand(runDir, options));
     });
 
   program
@@ -79,7 +79,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(quietOption())
     .action(async (runDir: string, options: CommonOptions) => {
       const { verifyCommand } = await import('./commands/verify.ts');
-      setExit(await verifyCommand(runDir, options, { rewrite: true }));
+      setExit(await verifyCommand(runDir, options));
     });
 
   program

@@ -10,7 +10,7 @@ import { judgeAndReport } from '../run-suite.ts';
 import { isQuiet, type CommonOptions } from './options.ts';
 import { printOutcome } from './summary.ts';
 
-export async function verifyCommand(runDirArgument: string, options: CommonOptions, _mode: { rewrite: boolean }): Promise<number> {
+export async function verifyCommand(runDirArgument: string, options: CommonOptions): Promise<number> {
   const runDir = resolve(runDirArgument);
   const meta = readRunMeta(runDir);
   if (options.config !== undefined && !existsSync(options.config)) {
