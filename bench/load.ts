@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
-import { LoadAggregator } from '../harness/load/aggregator.ts';
-import { K6CsvParser, LineSplitter } from '../harness/load/k6-csv.ts';
-import { ensureK6 } from '../harness/load/k6-install.ts';
-import { runK6 } from '../harness/load/run-k6.ts';
-import { TimelineWriter } from '../harness/timeline.ts';
+import { LoadAggregator } from '../load/aggregator.ts';
+import { K6CsvParser, LineSplitter } from '../load/k6-csv.ts';
+import { ensureK6 } from '../load/k6-install.ts';
+import { runK6 } from '../load/run-k6.ts';
+import { TimelineWriter } from '../harness/timeline-file.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({

@@ -14,10 +14,11 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLocalCluster } from '../clusters/local/index.ts';
-import { STAND_IN_COMMAND, newRunsRoot } from '../clusters/local/test-support/harness-context.ts';
-import { startLoadLoop } from '../clusters/local/test-support/load-loop.ts';
+import { STAND_IN_COMMAND, newRunsRoot } from '../testing/local/harness-context.ts';
+import { startLoadLoop } from '../testing/local/load-loop.ts';
 import type { Cluster, ClusterContext, ClusterOptions } from '../clusters/types.ts';
-import { TIMELINE_FILE, TimelineWriter, eventsOf, readTimeline } from '../harness/timeline.ts';
+import { TIMELINE_FILE, eventsOf } from '../contract/timeline.ts';
+import { TimelineWriter, readTimeline } from '../harness/timeline-file.ts';
 
 const { values } = parseArgs({
   options: {

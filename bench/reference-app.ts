@@ -13,7 +13,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { freePort, startPostgres, type PostgresHandle } from '../tests/support/postgres.ts';
+import { freePort, startPostgres, type PostgresHandle } from '../testing/postgres.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);

@@ -6,11 +6,12 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultSpec } from '../harness/spec.ts';
-import { readTimeline, TIMELINE_FILE } from '../harness/timeline.ts';
+import { defaultSpec } from '../contract/spec.ts';
+import { TIMELINE_FILE } from '../contract/timeline.ts';
+import { readTimeline } from '../harness/timeline-file.ts';
 import { verify } from '../verifiers/index.ts';
 import { writeReports } from '../reports/index.ts';
-import { syntheticReportInput } from '../reports/testing/synthetic-run.ts';
+import { syntheticReportInput } from '../testing/synthetic-run.ts';
 
 const BUDGET_MS = 10_000;
 const BUDGET_RSS_MB = 300;

@@ -1,7 +1,7 @@
 // One interface for every target (local processes, kind, an existing kube context). Core abilities are in
 // `Cluster`; actions are optional abilities, discovered by presence, so an adapter that cannot fail a
 // database over simply has no `failover` and the suite reports SLO_ERR_ACTION_UNSUPPORTED before any load.
-import type { TimelineWriter } from '../harness/timeline.ts';
+import type { TimelineSink } from '../contract/timeline.ts';
 
 export interface Endpoint {
   /** Where the load goes, e.g. http://127.0.0.1:8080 (the load balancer, never one replica). */
@@ -15,7 +15,7 @@ export interface Endpoint {
 export interface ClusterContext {
   /** The run folder: all state, logs and data of this run live under it. */
   runDir: string;
-  timeline: TimelineWriter;
+  timeline: TimelineSink;
   /** Aborted on Ctrl-C, SIGTERM or a fatal error: long waits must stop promptly. */
   signal: AbortSignal;
   log: (line: string) => void;

@@ -3,7 +3,7 @@
 // (p95 < 200 ms) a higher value is worse; for a lower bound (availability >= 99.9 %) a lower one is.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { errors } from './errors.ts';
+import { errors } from '../contract/errors.ts';
 import type { Judgement } from '../verifiers/index.ts';
 import type { Verdict } from '../verifiers/types.ts';
 import { readReportJson, verdictsOf, type Regression } from '../reports/index.ts';

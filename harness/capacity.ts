@@ -1,8 +1,8 @@
 // Capacity search for pre-release checks: the highest arrival rate at which the latency and error-rate
 // SLOs still hold. Rates grow geometrically until one fails, then the gap is bisected down to a
 // resolution. Each probe is judged by the same verifiers as a run, on that probe's stretch of timeline.
-import type { TimelineRecord } from './timeline.ts';
-import type { SloSpec } from './spec.ts';
+import type { TimelineRecord } from '../contract/timeline.ts';
+import type { SloSpec } from '../contract/spec.ts';
 import { verify } from '../verifiers/index.ts';
 
 export type ProbeOutcome = 'pass' | 'fail' | 'invalid';

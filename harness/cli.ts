@@ -1,7 +1,7 @@
 // The `slo` command line. The only module that ends the process: everything else throws SloErrors, and
 // this file turns them into one line on stderr and a documented exit code (docs/ERRORS.md).
 import { Command, CommanderError, Option } from 'commander';
-import { errors, isSloError } from './errors.ts';
+import { errors, isSloError } from '../contract/errors.ts';
 import { HARNESS_VERSION } from './version.ts';
 import type { CommonOptions } from './commands/options.ts';
 

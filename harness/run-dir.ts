@@ -3,8 +3,9 @@
 import { mkdirSync, readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { errors } from './errors.ts';
-import { TIMELINE_FILE } from './timeline.ts';
+import { errors } from '../contract/errors.ts';
+import { RUN_FILES } from '../contract/names.ts';
+import { TIMELINE_FILE } from '../contract/timeline.ts';
 
 export const RunMetaSchema = z.object({
   id: z.string(),
@@ -22,7 +23,7 @@ export const RunMetaSchema = z.object({
 });
 export type RunMeta = z.infer<typeof RunMetaSchema>;
 
-export const RUN_META_FILE = 'run.json';
+export const RUN_META_FILE = RUN_FILES.meta;
 
 export function newRunId(now = new Date()): string {
   return now.toISOString().replace(/[:.]/g, '-').replace('Z', '');

@@ -2,8 +2,9 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isSloError, type SloError } from './errors.ts';
-import { defaultSpec, loadSpec, parseSpec, resolveProfile, stepExpectations } from './spec.ts';
+import { isSloError, type SloError } from '../contract/errors.ts';
+import { defaultSpec, resolveProfile, stepExpectations } from '../contract/spec.ts';
+import { loadSpec, parseSpec } from './spec-file.ts';
 
 const repoSpec = resolve(import.meta.dirname, '..', 'slo.yaml');
 const scratch = mkdtempSync(join(tmpdir(), 'slo-spec-'));

@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReports } from './index.ts';
-import { HOSTILE, syntheticReportInput } from './testing/synthetic-run.ts';
+import { HOSTILE, syntheticReportInput } from '../testing/synthetic-run.ts';
 
 // The project compiles without the DOM lib, so code that runs in the page names the few browser shapes it uses.
 interface PageCanvas { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null }

@@ -3,7 +3,7 @@
 // Bump REPORT_SCHEMA_VERSION on any change an older reader could misread, and keep reading the old one.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { errors } from '../harness/errors.ts';
+import { errors } from '../contract/errors.ts';
 import type { Verdict } from '../verifiers/types.ts';
 import { analyzeLoad } from './series.ts';
 import type { LoadSummary } from './series.ts';

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isSloError } from '../harness/errors.ts';
+import { isSloError } from '../contract/errors.ts';
 import { REPORT_FILES, readReportJson, renderReports, writeReports } from './index.ts';
 import { parseReportJson, ReportJsonSchema } from './json.ts';
 import { escapeMarkdown } from './markdown.ts';
-import { HOSTILE, syntheticReportInput } from './testing/synthetic-run.ts';
+import { HOSTILE, syntheticReportInput } from '../testing/synthetic-run.ts';
 import type { ReportInput } from './types.ts';
 
 const dirs: string[] = [];

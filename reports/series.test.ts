@@ -2,7 +2,7 @@
 // and step series, markers and bands line up with the events they come from.
 import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
-import type { LoadRecord, TimelineEvent, TimelineRecord } from '../harness/timeline.ts';
+import type { LoadRecord, TimelineEvent, TimelineRecord } from '../contract/timeline.ts';
 import { analyzeLoad, chartBucketS, dbRoleSeries, markersOf, phaseBands, replicaSeries } from './series.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);

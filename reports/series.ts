@@ -6,10 +6,9 @@
 // current second, the current chart bucket, the whole run): keeping one per second would cost tens of kB
 // each, which for a one-hour run is hundreds of MB. The bucket histogram is reset and reused, and a second
 // with one load generator uses its decoded histogram as is: allocating histograms dominated the run time.
-import * as hdr from 'hdr-histogram-js';
-import type { Histogram } from 'hdr-histogram-js';
-import { eventsOf, loadRecords } from '../harness/timeline.ts';
-import type { LoadRecord, TimelineRecord } from '../harness/timeline.ts';
+import { createHistogram, readLatency, type LatencyHistogram as Histogram } from '../contract/histogram.ts';
+import { eventsOf, loadRecords } from '../contract/timeline.ts';
+import type { LoadRecord, TimelineRecord } from '../contract/timeline.ts';
 
 /** Error kinds charted by name; the rest are summed into "other" so the legend stays readable. */
 const MAX_ERROR_KINDS = 5;
@@ -47,6 +46,8 @@ export interface LoadSummary {
   errors: Record<string, number>;
   status: Record<string, number>;
   versions: Record<string, number>;
+  /** Load records whose latency histogram could not be decoded: left out of every percentile. */
+  unreadableLatency: number;
 }
 
 export interface LoadAnalysis {
@@ -75,14 +76,20 @@ interface Bucket {
 }
 
 /** The merged latency of one second: the decoded histogram itself when only one record has requests. */
-function secondHistogram(group: readonly LoadRecord[]): Histogram | null {
+/** Unreadable histograms are counted into `unreadable` and left out, exactly as the verifiers do. */
+function secondHistogram(group: readonly LoadRecord[], unreadable: { count: number }): Histogram | null {
   const withLatency = group.filter((record) => record.requests > 0 && record.latencyUs !== '');
   if (withLatency.length === 0) return null;
-  if (withLatency.length === 1) return hdr.decodeFromCompressedBase64(withLatency[0]?.latencyUs ?? '');
+  if (withLatency.length === 1) {
+    const only = readLatency(withLatency[0]?.latencyUs ?? '');
+    if (!only) unreadable.count += 1;
+    return only ?? null;
+  }
   // A decoded histogram does not grow: merging into it would clip values past its range, so merge fresh.
-  const merged = hdr.build();
+  const merged = createHistogram();
   for (const record of withLatency) {
-    const decoded = hdr.decodeFromCompressedBase64(record.latencyUs);
+    const decoded = readLatency(record.latencyUs);
+    if (!decoded) { unreadable.count += 1; continue; }
     merged.add(decoded);
     decoded.destroy();
   }
@@ -108,11 +115,12 @@ function* seconds(records: readonly LoadRecord[]): Generator<{ second: number; r
 
 export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1): LoadAnalysis {
   const load = loadRecords(records);
-  const overall = hdr.build();
-  const bucketHistogram = hdr.build();
+  const overall = createHistogram();
+  const bucketHistogram = createHistogram();
+  const unreadable = { count: 0 };
   const summary: LoadSummary = {
     seconds: 0, requests: 0, failed: 0, dropped: 0, iterations: 0, errorRatePercent: null, rps: null,
-    latencyMs: null, worstSecond: null, secondsWithErrors: 0, errors: {}, status: {}, versions: {},
+    latencyMs: null, worstSecond: null, secondsWithErrors: 0, errors: {}, status: {}, versions: {}, unreadableLatency: 0,
   };
   const buckets = new Map<number, Bucket & { p50: number | null; p95: number | null; p99: number | null }>();
   let firstSecond: number | null = null;
@@ -171,7 +179,7 @@ export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1): Lo
     if (failed > 0) summary.secondsWithErrors += 1;
     minRps = Math.min(minRps, requests);
     maxRps = Math.max(maxRps, requests);
-    const latency = secondHistogram(group);
+    const latency = secondHistogram(group, unreadable);
     if (latency && latency.totalCount > 0) {
       const p99 = usToMs(latency.getValueAtPercentile(99));
       if (!summary.worstSecond || p99 > summary.worstSecond.p99Ms) summary.worstSecond = { t: second * 1000, p99Ms: p99 };
@@ -194,6 +202,7 @@ export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1): Lo
       max: usToMs(overall.maxValue),
     };
   }
+  summary.unreadableLatency = unreadable.count;
   overall.destroy();
   bucketHistogram.destroy();
 

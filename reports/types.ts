@@ -1,6 +1,6 @@
 // What every report renderer takes: plain data, so reports can be written for a live run, for a stored run
 // judged again later, or for a synthetic run in a benchmark, without the verifiers or the spec at hand.
-import type { TimelineRecord } from '../harness/timeline.ts';
+import type { TimelineRecord } from '../contract/timeline.ts';
 import type { Verdict } from '../verifiers/types.ts';
 
 export type RunStatus = 'completed' | 'aborted' | 'invalid';

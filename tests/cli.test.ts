@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { STAND_IN_COMMAND } from '../clusters/local/test-support/harness-context.ts';
+import { STAND_IN_COMMAND } from '../testing/local/harness-context.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const SLO = join(ROOT, 'bin', 'slo.js');

@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureK6 } from '../harness/load/k6-install.ts';
-import { runK6 } from '../harness/load/run-k6.ts';
-import { parseSpec } from '../harness/spec.ts';
-import { readTimeline, TimelineWriter, TIMELINE_FILE, type TimelineRecord } from '../harness/timeline.ts';
+import { ensureK6 } from '../load/k6-install.ts';
+import { runK6 } from '../load/run-k6.ts';
+import { parseSpec } from '../harness/spec-file.ts';
+import { TIMELINE_FILE, type TimelineRecord } from '../contract/timeline.ts';
+import { readTimeline, TimelineWriter } from '../harness/timeline-file.ts';
 import { verify } from '../verifiers/index.ts';
-import { startPostgres, type PostgresHandle } from './support/postgres.ts';
+import { startPostgres, type PostgresHandle } from '../testing/postgres.ts';
 import { startServer, type ServerProcess } from '../reference-app/test/spawn-server.ts';
 import { find, parsePrometheusText } from '../reference-app/test/prom-text.ts';
 

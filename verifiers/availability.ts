@@ -1,7 +1,7 @@
 // Availability: requests the service answered without a server error, over all requests. Unlike the error
 // rate, a 4xx or a failed check still counts as available (the service was up and answering); a 5xx or no
 // response at all (status "0": refused, reset, timeout) does not.
-import type { SloSpec } from '../harness/spec.ts';
+import type { SloSpec } from '../contract/spec.ts';
 import { addCounts, sum, type RunContext } from './run-context.ts';
 import type { Threshold, Verdict } from './types.ts';
 import { verdict } from './verdict.ts';

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultSpec, parseSpec } from '../harness/spec.ts';
+import { defaultSpec } from '../contract/spec.ts';
+import { specFromYaml } from '../testing/spec.ts';
 import { verifyAvailability } from './availability.ts';
 import { verifyErrorRate } from './error-rate.ts';
 import { runContext } from './run-context.ts';
-import { TimelineBuilder, flat } from './test-support/timeline-builder.ts';
-import { verdictById } from './test-support/verdicts.ts';
+import { TimelineBuilder, flat } from '../testing/timeline-builder.ts';
+import { verdictById } from '../testing/verdicts.ts';
 
 const spec = defaultSpec();
 const errorRate = (b: TimelineBuilder) => verdictById(verifyErrorRate(runContext(b.records(), spec), spec), 'errorRate.overall');
@@ -111,7 +112,7 @@ describe('failover windows: a failover is judged by its own SLO, not twice', () 
       .event(125, 'action.end', { action: 'failover', ok: true })
       .seconds(0, 180, (s) => ({ latencyMs: flat(20, 20), failed: s >= outageFromS && s < outageFromS + outage ? 20 : 0 }));
   }
-  const strict = parseSpec('version: 1\nslos:\n  errorRate: { maxPercent: 1, excludeFailover: false }\n  availability: { minPercent: 99.9, excludeFailover: false }\n', '<test>');
+  const strict = specFromYaml('version: 1\nslos:\n  errorRate: { maxPercent: 1, excludeFailover: false }\n  availability: { minPercent: 99.9, excludeFailover: false }\n', '<test>');
 
   it.each([
     ['10 s outage inside the recovery budget: left out, both pass', 100, 10, 'pass'],

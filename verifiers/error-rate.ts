@@ -1,6 +1,6 @@
 // Error rate: failed requests (k6 http_req_failed: an unexpected status or no response) over all requests
 // of the run. The per-step rates and the error kinds go in the evidence so a failure points at its cause.
-import type { SloSpec } from '../harness/spec.ts';
+import type { SloSpec } from '../contract/spec.ts';
 import { addCounts, loadIn, sum, type RunContext } from './run-context.ts';
 import type { Threshold, Verdict } from './types.ts';
 import { round, verdict } from './verdict.ts';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSpec } from '../harness/spec.ts';
+import { defaultSpec } from '../contract/spec.ts';
 import { WRITE_REQUEST_NAME, verifyFailover } from './failover.ts';
 import { runContext } from './run-context.ts';
-import { TimelineBuilder, flat, type SecondOfLoad } from './test-support/timeline-builder.ts';
-import { verdictById } from './test-support/verdicts.ts';
+import { TimelineBuilder, flat, type SecondOfLoad } from '../testing/timeline-builder.ts';
+import { verdictById } from '../testing/verdicts.ts';
 
 const spec = defaultSpec(); // recovery within 30 s, 0 lost writes
 const judge = (b: TimelineBuilder) => verifyFailover(runContext(b.records(), spec), spec);

@@ -1,8 +1,8 @@
 // Database failover, judged only when a failover action ran. Recovery: from the failover start to the first
 // second with successful writes (POST /api/orders) after the last second with failed ones, i.e. when the
 // write outage ended. Durability: acknowledged writes the database no longer has (writes.audit).
-import type { SloSpec } from '../harness/spec.ts';
-import type { EventOf } from '../harness/timeline.ts';
+import type { SloSpec } from '../contract/spec.ts';
+import type { EventOf } from '../contract/timeline.ts';
 import { BUCKET_MS, loadIn, type RunContext } from './run-context.ts';
 import type { Threshold, Verdict } from './types.ts';
 import { at, verdict } from './verdict.ts';

@@ -4,8 +4,8 @@
 // service does. So each failover window runs from the failover's start to the end of the last second with
 // failed requests inside its recovery budget. Failures after the budget stay in, as does every second
 // outside a window, and the verdicts list what they left out.
-import type { SloSpec } from '../harness/spec.ts';
-import type { LoadRecord } from '../harness/timeline.ts';
+import type { SloSpec } from '../contract/spec.ts';
+import type { LoadRecord } from '../contract/timeline.ts';
 import { BUCKET_MS, loadIn, type RunContext } from './run-context.ts';
 import { horizonOf } from './failover.ts';
 import { at } from './verdict.ts';

@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadSpec } from '../harness/spec.ts';
-import { TimelineRecordSchema, TimelineWriter, readTimeline, type TimelineRecord } from '../harness/timeline.ts';
+import { defaultSpec } from '../contract/spec.ts';
+import { TimelineRecordSchema, type TimelineRecord } from '../contract/timeline.ts';
+import { TimelineWriter, readTimeline } from '../harness/timeline-file.ts';
 import { WRITE_REQUEST_NAME, overallStatus, verify } from './index.ts';
-import { TimelineBuilder, flat, type SecondOfLoad } from './test-support/timeline-builder.ts';
-import { verdictById } from './test-support/verdicts.ts';
+import { TimelineBuilder, flat, type SecondOfLoad } from '../testing/timeline-builder.ts';
+import { verdictById } from '../testing/verdicts.ts';
 
-const spec = loadSpec(); // defaults; quick profile: steps of 60, 60, 30, 30 s
+const spec = defaultSpec(); // defaults; quick profile: steps of 60, 60, 30, 30 s
 const scratch = mkdtempSync(join(tmpdir(), 'slo-verify-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 

@@ -5,8 +5,8 @@
 // scaling when a step that ran expects it (spike steps by default); failover, rollout and self-healing
 // only when such an action ran. Status: 'invalid' when any validity verdict is (saturated or aborted run;
 // never a pass), else 'fail' when any verdict failed, else 'pass'.
-import type { SloSpec } from '../harness/spec.ts';
-import type { TimelineRecord } from '../harness/timeline.ts';
+import type { SloSpec } from '../contract/spec.ts';
+import type { TimelineRecord } from '../contract/timeline.ts';
 import { verifyAvailability } from './availability.ts';
 import { verifyErrorRate } from './error-rate.ts';
 import { verifyFailover } from './failover.ts';

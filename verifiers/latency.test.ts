@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultSpec, parseSpec } from '../harness/spec.ts';
-import { mergeLatency, p95Ms } from './histogram.ts';
+import { defaultSpec } from '../contract/spec.ts';
+import { specFromYaml } from '../testing/spec.ts';
+import { mergeLatency, p95Ms } from '../contract/histogram.ts';
 import { verifyLatency } from './latency.ts';
 import { runContext } from './run-context.ts';
-import { TimelineBuilder, flat } from './test-support/timeline-builder.ts';
-import { verdictById } from './test-support/verdicts.ts';
+import { TimelineBuilder, flat } from '../testing/timeline-builder.ts';
+import { verdictById } from '../testing/verdicts.ts';
 
 const spec = defaultSpec();
 const byId = verdictById;
@@ -124,7 +125,7 @@ describe('latency p95', () => {
   });
 
   it('windowS from the spec sets the window length', () => {
-    const tight = parseSpec('version: 1\nslos: { latency: { p95Ms: 200, windowS: 5 } }', 'w.yaml');
+    const tight = specFromYaml('version: 1\nslos: { latency: { p95Ms: 200, windowS: 5 } }', 'w.yaml');
     const b = new TimelineBuilder().run(60).seconds(0, 60, (s) => ({ latencyMs: flat(s === 10 ? 500 : 50, 20) }));
     const window = byId(verifyLatency(runContext(b.records(), tight), tight), 'latency.p95.window');
     expect(window.status).toBe('fail');
@@ -169,7 +170,7 @@ describe('latency around a database failover', () => {
     const whole = byId(judge(b), 'latency.p95');
     expect(whole.status).toBe('pass');
     expect(whole.evidence.notes.join('\n')).toMatch(/left out \+30s .*to \+38s .*database failover/);
-    const counting = parseSpec('version: 1\nslos:\n  latency: { p95Ms: 200, windowS: 30, excludeFailover: false }\n', '<test>');
+    const counting = specFromYaml('version: 1\nslos:\n  latency: { p95Ms: 200, windowS: 30, excludeFailover: false }\n', '<test>');
     const judged = verifyLatency(runContext(b.records(), counting), counting).find((v) => v.id === 'latency.p95');
     expect(judged?.status).toBe('fail');
   });

@@ -2,9 +2,9 @@
 // over every sliding window of `windowS` seconds (a bad minute hides in a good hour), and per scenario
 // phase. The service's own p95 (server.latency events) is put next to each figure: a gap between the two is
 // time spent outside the service (network, load balancer, queueing in the load generator).
-import type { SloSpec } from '../harness/spec.ts';
-import type { LoadRecord } from '../harness/timeline.ts';
-import { emptyHistogram, mergeLatency, p95Ms, type Histogram } from './histogram.ts';
+import type { SloSpec } from '../contract/spec.ts';
+import type { LoadRecord } from '../contract/timeline.ts';
+import { createHistogram, mergeLatency, p95Ms, type LatencyHistogram as Histogram } from '../contract/histogram.ts';
 import { BUCKET_MS, loadIn, type RunContext } from './run-context.ts';
 import type { Threshold, Verdict } from './types.ts';
 import { round, verdict } from './verdict.ts';
@@ -78,7 +78,7 @@ function judgeWindows(ctx: RunContext, spec: SloSpec): Verdict {
   const threshold: Threshold = { op: '<', value: spec.slos.latency.p95Ms, unit: 'ms' };
   const bySecond = recordsBySecond(ctx.load);
   const seconds = [...bySecond.keys()].sort((a, b) => a - b);
-  const running = emptyHistogram();
+  const running = createHistogram();
   const inWindow = new Map<number, Histogram>();
   const enter = (second: number) => {
     const records = bySecond.get(second);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSpec, parseSpec } from '../harness/spec.ts';
+import { defaultSpec } from '../contract/spec.ts';
+import { specFromYaml } from '../testing/spec.ts';
 import { verifyObservability } from './observability.ts';
 import { runContext } from './run-context.ts';
-import { TimelineBuilder } from './test-support/timeline-builder.ts';
-import { verdictById } from './test-support/verdicts.ts';
+import { TimelineBuilder } from '../testing/timeline-builder.ts';
+import { verdictById } from '../testing/verdicts.ts';
 
 const spec = defaultSpec();
 const judge = (b: TimelineBuilder, s = spec) => verifyObservability(runContext(b.records(), s), s);
@@ -43,7 +44,7 @@ describe('observability', () => {
   });
 
   it('skips signals the spec turns off', () => {
-    const noLogs = parseSpec('version: 1\nslos: { observability: { logs: false } }', 'o.yaml');
+    const noLogs = specFromYaml('version: 1\nslos: { observability: { logs: false } }', 'o.yaml');
     expect(judge(new TimelineBuilder().run(10), noLogs).map((v) => v.id)).toEqual(['observability.traces', 'observability.metrics']);
   });
 });

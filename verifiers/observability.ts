@@ -1,6 +1,6 @@
 // Observability: each signal the spec asks for (traces, metrics, logs) was checked during the run and found
 // present. The latest check of a signal decides; no check at all is a failure, not a pass.
-import type { SloSpec } from '../harness/spec.ts';
+import type { SloSpec } from '../contract/spec.ts';
 import type { RunContext } from './run-context.ts';
 import type { Verdict } from './types.ts';
 import { at, verdict } from './verdict.ts';

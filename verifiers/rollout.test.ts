@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSpec } from '../harness/spec.ts';
+import { defaultSpec } from '../contract/spec.ts';
 import { verifyRollout } from './rollout.ts';
 import { runContext } from './run-context.ts';
-import { TimelineBuilder, flat, type SecondOfLoad } from './test-support/timeline-builder.ts';
-import { verdictById } from './test-support/verdicts.ts';
+import { TimelineBuilder, flat, type SecondOfLoad } from '../testing/timeline-builder.ts';
+import { verdictById } from '../testing/verdicts.ts';
 
 const spec = defaultSpec(); // 0 failed requests during a rollout
 const judge = (b: TimelineBuilder) => verifyRollout(runContext(b.records(), spec), spec);

@@ -1,8 +1,8 @@
 // Rolling update, judged only when a rollout action ran: no failed requests between the rollout start and
 // its completion, and a clean version switch seen by the clients (x-app-version): only the old version
 // answers before the rollout starts, only the new one after it completes.
-import type { SloSpec } from '../harness/spec.ts';
-import type { EventOf } from '../harness/timeline.ts';
+import type { SloSpec } from '../contract/spec.ts';
+import type { EventOf } from '../contract/timeline.ts';
 import { endOf, horizonOf } from './failover.ts';
 import { BUCKET_MS, addCounts, loadIn, sum, type RunContext } from './run-context.ts';
 import type { Threshold, Verdict } from './types.ts';

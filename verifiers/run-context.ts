@@ -1,7 +1,7 @@
 // What every verifier needs to know about a run, derived once from the timeline: its bounds, its steps, its
 // profile (for time-scaled budgets) and the load records in time order.
-import { eventsOf, loadRecords, type EventOf, type EventType, type LoadRecord, type TimelineRecord } from '../harness/timeline.ts';
-import type { SloSpec } from '../harness/spec.ts';
+import { eventsOf, loadRecords, type EventOf, type EventType, type LoadRecord, type TimelineRecord } from '../contract/timeline.ts';
+import type { SloSpec } from '../contract/spec.ts';
 
 /** Load records are one-second buckets starting at `t`. */
 export const BUCKET_MS = 1000;

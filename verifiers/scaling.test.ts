@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSpec, parseSpec } from '../harness/spec.ts';
+import { defaultSpec } from '../contract/spec.ts';
+import { specFromYaml } from '../testing/spec.ts';
 import { runContext } from './run-context.ts';
 import { verifyScaling } from './scaling.ts';
-import { TimelineBuilder } from './test-support/timeline-builder.ts';
-import { verdictById } from './test-support/verdicts.ts';
+import { TimelineBuilder } from '../testing/timeline-builder.ts';
+import { verdictById } from '../testing/verdicts.ts';
 
 const spec = defaultSpec(); // min 3, max 20, reach max within 300 s, back to min within 600 s
 const judge = (b: TimelineBuilder, s = spec) => verifyScaling(runContext(b.records(), s), s);
@@ -98,9 +99,9 @@ describe('scaling', () => {
   it('applies only to steps that expect scaling', () => {
     const b = replicas(new TimelineBuilder().run(100).step('growth', 'growth', 0, 100), [[0, 3, 3]]);
     expect(judge(b)).toEqual([]);
-    const optedIn = parseSpec('version: 1\nsuite: { steps: [{ name: growth, scenario: growth, durationS: 100, expect: [scaling] }] }', 's.yaml');
+    const optedIn = specFromYaml('version: 1\nsuite: { steps: [{ name: growth, scenario: growth, durationS: 100, expect: [scaling] }] }', 's.yaml');
     expect(judge(b, optedIn).map((v) => v.id)).toEqual(['scaling.min', 'scaling.max', 'scaling.reachMax', 'scaling.backToMin']);
-    const optedOut = parseSpec('version: 1\nsuite: { steps: [{ name: spike, scenario: spike, durationS: 100, expect: [] }] }', 's.yaml');
+    const optedOut = specFromYaml('version: 1\nsuite: { steps: [{ name: spike, scenario: spike, durationS: 100, expect: [] }] }', 's.yaml');
     expect(judge(replicas(new TimelineBuilder().run(100).step('spike', 'spike', 0, 100), [[0, 3, 3]]), optedOut)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
 // target reports no replicas: the autoscaler never asks for fewer than min nor more than max replicas, max
 // ready replicas arrive within the budget after the spike starts, and the count is back to min within the
 // budget after the spike ends. Budgets are full-length and compressed by the run's profile timeScale.
-import { stepExpectations, type SloSpec } from '../harness/spec.ts';
+import { stepExpectations, type SloSpec } from '../contract/spec.ts';
 import type { RunContext, StepSpan } from './run-context.ts';
 import type { Threshold, Verdict } from './types.ts';
 import { at, round, verdict } from './verdict.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSpec } from '../harness/spec.ts';
+import { defaultSpec } from '../contract/spec.ts';
 import { runContext } from './run-context.ts';
 import { verifySelfHealing } from './self-healing.ts';
-import { TimelineBuilder } from './test-support/timeline-builder.ts';
+import { TimelineBuilder } from '../testing/timeline-builder.ts';
 
 const spec = defaultSpec(); // replaced within 30 s
 const judge = (b: TimelineBuilder) => verifySelfHealing(runContext(b.records(), spec), spec);

@@ -1,7 +1,7 @@
 // Self-healing, judged only when a kill ran: from the kill to the next pod becoming ready after the killed
 // one stopped. A replacement may reuse the killed pod's name (a restarted local process does), so any
 // pod.ready after the stop counts.
-import type { SloSpec } from '../harness/spec.ts';
+import type { SloSpec } from '../contract/spec.ts';
 import { endOf } from './failover.ts';
 import type { RunContext } from './run-context.ts';
 import type { Threshold, Verdict } from './types.ts';

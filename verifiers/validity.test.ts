@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSpec } from '../harness/spec.ts';
+import { defaultSpec } from '../contract/spec.ts';
 import { runContext } from './run-context.ts';
-import { TimelineBuilder, flat } from './test-support/timeline-builder.ts';
-import { verdictById } from './test-support/verdicts.ts';
+import { TimelineBuilder, flat } from '../testing/timeline-builder.ts';
+import { verdictById } from '../testing/verdicts.ts';
 import { verifyValidity } from './validity.ts';
 
 const spec = defaultSpec(); // dropped <= 1 %, achieved >= 95 %

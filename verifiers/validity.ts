@@ -1,7 +1,7 @@
 // Whether the run itself can be trusted. A load generator that could not produce the asked load measured a
 // gentler test than the spec describes, and an aborted run measured part of it: either way the judgement is
 // 'invalid', never a pass. These verdicts fail with status 'invalid', not 'fail'.
-import type { SloSpec } from '../harness/spec.ts';
+import type { SloSpec } from '../contract/spec.ts';
 import { sum, type RunContext } from './run-context.ts';
 import type { Verdict } from './types.ts';
 import { at, verdict } from './verdict.ts';

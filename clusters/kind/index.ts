@@ -5,8 +5,8 @@
 // Needs docker, kind and kubectl, and internet access for the pinned operator manifests: it has not been
 // run on the machine this project is developed on (no Docker daemon, no internet there).
 import { execa } from 'execa';
-import { errors } from '../../harness/errors.ts';
-import { findOnPath } from '../../harness/setup/kustomize.ts';
+import { errors } from '../../contract/errors.ts';
+import which from 'which';
 import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint } from '../types.ts';
 import { KubeCluster, loadKubeConfig, parseKubeSettings } from '../kube/index.ts';
 import {
@@ -33,9 +33,11 @@ export function parseKindSettings(raw: ClusterOptions['settings']): KindSettings
   };
 }
 
+const onPath = (name: string, path: string | undefined): boolean => which.sync(name, { path: path ?? '', nothrow: true }) !== null;
+
 /** Fails with one line per missing program (exit 3) before anything is created. */
 export async function checkTools(env: NodeJS.ProcessEnv = process.env, tools = ['docker', 'kind', 'kubectl']): Promise<void> {
-  const missing = tools.filter((t) => !findOnPath(t, env.PATH));
+  const missing = tools.filter((t) => !onPath(t, env.PATH));
   if (missing.length > 0) {
     throw errors.SLO_ERR_ENV_MISSING_TOOL(`the kind cluster needs ${missing.join(', ')} on PATH`, missing.map((t) => INSTALL_HINTS[t] ?? `install ${t}`).join('; '));
   }
@@ -120,7 +122,7 @@ export class KindCluster implements Cluster {
       this.ctx.log(`kind: keeping cluster ${this.settings.name} (keep=true)`);
       return;
     }
-    if (!this.created && !findOnPath('kind', this.env.PATH)) return;
+    if (!this.created && !onPath('kind', this.env.PATH)) return;
     await this.run(kindDeleteCluster(this.settings.name));
   }
 

@@ -7,11 +7,11 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { TimelineWriter } from '../../harness/timeline.ts';
+import { TimelineWriter } from '../../harness/timeline-file.ts';
 import type { ClusterContext } from '../types.ts';
-import { renderOverlay } from '../../reference-app/k8s/validate.ts';
-import { startKubeStandin, type KubeStandin } from '../../tests/kube-standin/server.ts';
-import { COLLECTIONS, cnpgCluster, deployment, hpa, namespace, pod } from '../../tests/kube-standin/fixtures.ts';
+import { renderOverlay } from '../../testing/manifests.ts';
+import { startKubeStandin, type KubeStandin } from '../../testing/kube-standin/server.ts';
+import { COLLECTIONS, cnpgCluster, deployment, hpa, namespace, pod } from '../../testing/kube-standin/fixtures.ts';
 import {
   CNPG_MANIFEST, KIND_CONFIG, KIND_OVERLAY, KindCluster, METRICS_SERVER_MANIFEST, PROJECT_ROOT, applyOverlay, commandLine,
   dockerBuild, installCnpgOperator, installMetricsServer, kindCreateCluster, kindDeleteCluster, kindLoadImage, waitForApp,

@@ -1,6 +1,6 @@
 // Turns what @kubernetes/client-node throws (ApiException with an HTTP code and a Status body, watch
 // errors with statusCode, fetch failures) into one-line SloErrors, so a 403 reads as a fix, not a stack.
-import { errors, isSloError, type SloError } from '../../harness/errors.ts';
+import { errors, isSloError, type SloError } from '../../contract/errors.ts';
 
 interface Described { status: number | undefined; detail: string }
 

@@ -1,6 +1,6 @@
 // Destructive actions (rollout, pod kill, database failover) run only in namespaces whose owner opted in
 // with a label, so pointing the harness at the wrong context cannot take down someone else's service.
-import { errors } from '../../harness/errors.ts';
+import { errors } from '../../contract/errors.ts';
 
 export const DISRUPTION_LABEL = 'slo-harness.io/disruptions';
 export const DISRUPTION_VALUE = 'allowed';

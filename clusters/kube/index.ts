@@ -5,7 +5,7 @@ import {
   AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions,
 } from '@kubernetes/client-node';
 import { execa } from 'execa';
-import { errors } from '../../harness/errors.ts';
+import { errors } from '../../contract/errors.ts';
 import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint } from '../types.ts';
 import { kubeCall } from './api-errors.ts';
 import { DESTRUCTIVE_ACTIONS, disruptionRefusal, disruptionsAllowed } from './disruptions.ts';

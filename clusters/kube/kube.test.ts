@@ -5,10 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { TimelineWriter, readTimeline, eventsOf, type TimelineRecord } from '../../harness/timeline.ts';
+import { eventsOf, type TimelineRecord } from '../../contract/timeline.ts';
+import { TimelineWriter, readTimeline } from '../../harness/timeline-file.ts';
 import type { ClusterContext } from '../types.ts';
-import { startKubeStandin, type KubeStandin } from '../../tests/kube-standin/server.ts';
-import { COLLECTIONS, cnpgCluster, deployment, hpa, namespace, pod } from '../../tests/kube-standin/fixtures.ts';
+import { startKubeStandin, type KubeStandin } from '../../testing/kube-standin/server.ts';
+import { COLLECTIONS, cnpgCluster, deployment, hpa, namespace, pod } from '../../testing/kube-standin/fixtures.ts';
 import { KubeCluster, createKubeCluster, parseKubeSettings } from './index.ts';
 
 let standin: KubeStandin;

@@ -3,7 +3,7 @@
 // `hpa`, the CloudNativePG Cluster status gives `db.role`. Each event is written once per change, so the
 // ADDED replays that follow every reconnect add nothing.
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { TimelineWriter } from '../../harness/timeline.ts';
+import type { TimelineSink } from '../../contract/timeline.ts';
 import type { KubeSettings } from './settings.ts';
 import { ResilientWatch } from './watch.ts';
 import { exitCodeOf, isFinished, readyCondition, rolloutProgress, versionOf, type DeploymentLike, type PodLike } from './objects.ts';
@@ -43,7 +43,7 @@ export class KubeObserver {
   constructor(
     private readonly kc: KubeConfig,
     private readonly settings: KubeSettings,
-    private readonly timeline: TimelineWriter,
+    private readonly timeline: TimelineSink,
     private readonly log: (line: string) => void,
     private readonly hooks: ObserverHooks,
   ) {}

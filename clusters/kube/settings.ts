@@ -1,5 +1,5 @@
 // Settings of the kube adapter, from ClusterOptions.settings (free-form strings from the CLI or spec).
-import { errors } from '../../harness/errors.ts';
+import { errors } from '../../contract/errors.ts';
 
 export interface KubeSettings {
   /** kubeconfig context; the file's current context when absent. */

@@ -2,11 +2,12 @@
 // maximum of 20 replicas, and once the load stops it comes back to 3 after the (shortened) scale-down
 // stabilization window. Judged from the `hpa` and `replicas` events of the timeline.
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventsOf, readTimeline } from '../../harness/timeline.ts';
+import { eventsOf } from '../../contract/timeline.ts';
+import { readTimeline } from '../../harness/timeline-file.ts';
 import type { Cluster } from '../types.ts';
 import { createLocalCluster } from './index.ts';
-import { STAND_IN_COMMAND, newRunsRoot, testContext } from './test-support/harness-context.ts';
-import { startLoadLoop, type LoadLoop } from './test-support/load-loop.ts';
+import { STAND_IN_COMMAND, newRunsRoot, testContext } from '../../testing/local/harness-context.ts';
+import { startLoadLoop, type LoadLoop } from '../../testing/local/load-loop.ts';
 
 const ctx = testContext(newRunsRoot(), 'autoscale');
 let cluster: Cluster | undefined;

@@ -7,9 +7,9 @@ import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Cluster } from '../types.ts';
 import { createLocalCluster } from './index.ts';
-import { STAND_IN_COMMAND, newRunsRoot, testContext } from './test-support/harness-context.ts';
+import { STAND_IN_COMMAND, newRunsRoot, testContext } from '../../testing/local/harness-context.ts';
 
-const CRASH_HARNESS = fileURLToPath(new URL('./test-support/crash-harness.ts', import.meta.url));
+const CRASH_HARNESS = fileURLToPath(new URL('../../testing/local/crash-harness.ts', import.meta.url));
 
 const alive = (pid: number) => {
   try {

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { errors } from '../../harness/errors.ts';
+import { errors } from '../../contract/errors.ts';
 import { freePort, sleep, spawnGroup, type ProcessGroup } from './processes.ts';
 
 export const HAPROXY_BIN = '/usr/sbin/haproxy';

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint } from '../types.ts';
-import { errors } from '../../harness/errors.ts';
+import { errors } from '../../contract/errors.ts';
 import { CpuMeter, groupCpuSeconds } from './cpu.ts';
 import { startHaproxy, type LoadBalancer } from './haproxy.ts';
 import { DEFAULT_SPEC, decide, emptyMemory, type HpaMemory, type HpaSpec, type PodView } from './hpa.ts';

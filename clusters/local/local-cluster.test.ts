@@ -5,11 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnection } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventsOf, readTimeline } from '../../harness/timeline.ts';
+import { eventsOf } from '../../contract/timeline.ts';
+import { readTimeline } from '../../harness/timeline-file.ts';
 import type { Cluster } from '../types.ts';
 import { createLocalCluster, queryServerP95 } from './index.ts';
-import { STAND_IN_COMMAND, newRunsRoot, testContext } from './test-support/harness-context.ts';
-import { failed, startLoadLoop } from './test-support/load-loop.ts';
+import { STAND_IN_COMMAND, newRunsRoot, testContext } from '../../testing/local/harness-context.ts';
+import { failed, startLoadLoop } from '../../testing/local/load-loop.ts';
 
 const alive = (pid: number) => {
   try {

@@ -3,7 +3,7 @@
 // get several samples per window. Storage lives under the run dir.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { errors } from '../../harness/errors.ts';
+import { errors } from '../../contract/errors.ts';
 import { freePort, sleep, spawnGroup } from './processes.ts';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';

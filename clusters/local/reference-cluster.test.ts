@@ -3,10 +3,11 @@
 // through HAProxy are found by missingOrders, failover is exposed and the service serves again afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { eventsOf, readTimeline } from '../../harness/timeline.ts';
+import { eventsOf } from '../../contract/timeline.ts';
+import { readTimeline } from '../../harness/timeline-file.ts';
 import type { Cluster } from '../types.ts';
 import { createLocalCluster } from './index.ts';
-import { newRunsRoot, testContext } from './test-support/harness-context.ts';
+import { newRunsRoot, testContext } from '../../testing/local/harness-context.ts';
 
 const ctx = testContext(newRunsRoot(), 'reference');
 let cluster: Cluster;

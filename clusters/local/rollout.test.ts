@@ -2,11 +2,12 @@
 // drains on SIGTERM loses nothing; the same service with no drain delay drops requests, because the load
 // balancer keeps sending to it for the propagation delay, as kube-proxy and ingresses do.
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventsOf, readTimeline } from '../../harness/timeline.ts';
+import { eventsOf } from '../../contract/timeline.ts';
+import { readTimeline } from '../../harness/timeline-file.ts';
 import type { Cluster } from '../types.ts';
 import { createLocalCluster } from './index.ts';
-import { STAND_IN_COMMAND, newRunsRoot, testContext } from './test-support/harness-context.ts';
-import { failed, startLoadLoop, type Outcome } from './test-support/load-loop.ts';
+import { STAND_IN_COMMAND, newRunsRoot, testContext } from '../../testing/local/harness-context.ts';
+import { failed, startLoadLoop, type Outcome } from '../../testing/local/load-loop.ts';
 
 const runsRoot = newRunsRoot();
 const clusters: Cluster[] = [];

@@ -3,16 +3,18 @@
 // was found, 1 when even the lowest rate failed, 3 when the generator could not produce a rate.
 import { join } from 'node:path';
 import { ensureToolchain } from '../setup/toolchain.ts';
-import { loadSpec, resolveProfile } from '../spec.ts';
-import { readTimeline, TimelineWriter, TIMELINE_FILE } from '../timeline.ts';
+import { resolveProfile } from '../../contract/spec.ts';
+import { loadSpec } from '../spec-file.ts';
+import { TIMELINE_FILE } from '../../contract/timeline.ts';
+import { readTimeline, TimelineWriter } from '../timeline-file.ts';
 import { createRunDir, newRunId, writeRunMeta, type RunMeta } from '../run-dir.ts';
 import { HARNESS_VERSION } from '../version.ts';
 import { createTerminal } from '../progress.ts';
-import { runK6 } from '../load/index.ts';
+import { runK6 } from '../../load/index.ts';
 import { findCapacity, judgeProbe } from '../capacity.ts';
 import { scenarioScript, stepEnv } from '../run-suite.ts';
 import { LOCAL_ADAPTERS, loadClusterAdapter } from '../../clusters/index.ts';
-import { errors } from '../errors.ts';
+import { errors } from '../../contract/errors.ts';
 import { isQuiet, parseClusterName, parsePositiveNumber, parseSettings, type CommonOptions } from './options.ts';
 import { abortOnSignals } from './run.ts';
 

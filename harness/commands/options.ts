@@ -1,7 +1,7 @@
 // Flag values as commander hands them over, and their validation into what the commands use. Every bad
 // value becomes one SLO_ERR_CLI_USAGE line naming the flag and what is allowed, before anything is written.
 import { existsSync } from 'node:fs';
-import { errors } from '../errors.ts';
+import { errors } from '../../contract/errors.ts';
 import { clusterAdapters, type ClusterName } from '../../clusters/index.ts';
 
 export interface CommonOptions {

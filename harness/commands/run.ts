@@ -3,11 +3,12 @@
 // is torn down and the reports are still written, marked aborted.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { errors } from '../errors.ts';
-import { loadSpec, resolveProfile, type ResolvedSuite, type SloSpec } from '../spec.ts';
+import { errors } from '../../contract/errors.ts';
+import { resolveProfile, type ResolvedSuite, type SloSpec } from '../../contract/spec.ts';
+import { loadSpec } from '../spec-file.ts';
 import { ensureToolchain } from '../setup/toolchain.ts';
 import { assertActionsSupported, runSuite, scenarioScript, type RunOutcome } from '../run-suite.ts';
-import { TimelineWriter } from '../timeline.ts';
+import { TimelineWriter } from '../timeline-file.ts';
 import { createTerminal, type Terminal } from '../progress.ts';
 import { startSelfTracing } from '../self-tracing.ts';
 import { LOCAL_ADAPTERS, loadClusterAdapter, type ClusterName } from '../../clusters/index.ts';

@@ -4,10 +4,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { errors } from '../errors.ts';
+import { errors } from '../../contract/errors.ts';
 import { ensureToolchain } from '../setup/toolchain.ts';
-import { TimelineWriter, TIMELINE_FILE } from '../timeline.ts';
-import { createRunDir, newRunId, writeRunMeta, type RunMeta } from '../run-dir.ts';
+import { TIMELINE_FILE } from '../../contract/timeline.ts';
+import { TimelineWriter } from '../timeline-file.ts';
+import { createRunDir, newRunId, RUN_META_FILE, writeRunMeta, type RunMeta } from '../run-dir.ts';
 import { HARNESS_VERSION } from '../version.ts';
 import { createTerminal } from '../progress.ts';
 import { LOCAL_ADAPTERS, loadClusterAdapter } from '../../clusters/index.ts';
@@ -51,7 +52,7 @@ export async function upCommand(options: CommonOptions): Promise<number> {
 
 export async function downCommand(runDirArgument: string): Promise<number> {
   const runDir = resolve(runDirArgument);
-  if (!existsSync(join(runDir, 'run.json'))) throw errors.SLO_ERR_RUN_DIR_INVALID(`${runDir} is not a run folder`, 'pass the folder `slo up` printed');
+  if (!existsSync(join(runDir, RUN_META_FILE))) throw errors.SLO_ERR_RUN_DIR_INVALID(`${runDir} is not a run folder`, 'pass the folder `slo up` printed');
   const ownerFile = join(runDir, 'pids', 'owner');
   const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8')) : 0;
   if (owner > 0 && owner !== process.pid && alive(owner)) {

@@ -3,8 +3,8 @@
 // touched, so a run can be re-judged anywhere, long after it ran.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { errors } from '../errors.ts';
-import { loadSpec, parseSpec } from '../spec.ts';
+import { errors } from '../../contract/errors.ts';
+import { loadSpec, parseSpec } from '../spec-file.ts';
 import { readRunMeta } from '../run-dir.ts';
 import { judgeAndReport } from '../run-suite.ts';
 import { isQuiet, type CommonOptions } from './options.ts';

@@ -3,7 +3,7 @@
 // runs; as root the missing ones are installed with apt-get, otherwise the exact command is printed.
 import { existsSync, readdirSync } from 'node:fs';
 import { execa } from 'execa';
-import { errors } from '../errors.ts';
+import { errors } from '../../contract/errors.ts';
 
 /** The file each known package provides that the harness actually uses. */
 export const PACKAGE_BINARIES: Readonly<Record<string, string>> = {

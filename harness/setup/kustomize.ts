@@ -1,11 +1,12 @@
 // Finds or builds kustomize, which renders reference-app/k8s. Not packaged for Debian and not on npm, so
 // when PATH has none we build the pinned release from the Go module proxy into the project's .tools/bin
 // (cached there: later calls cost one stat).
-import { existsSync, accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { errors } from '../errors.ts';
+import which from 'which';
+import { errors } from '../../contract/errors.ts';
 
 /** v5.8.3 and later require Go >= 1.27; this one builds with the Go 1.26 we have. */
 export const KUSTOMIZE_MODULE = 'sigs.k8s.io/kustomize/kustomize/v5';
@@ -26,17 +27,7 @@ export function installCommandLine(toolsBin = PROJECT_TOOLS_BIN): string {
 
 /** The first executable called `name` on PATH, like `command -v`. */
 export function findOnPath(name: string, pathEnv: string | undefined): string | undefined {
-  for (const dir of (pathEnv ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here; keep looking
-    }
-  }
-  return undefined;
+  return which.sync(name, { path: pathEnv ?? '', nothrow: true }) ?? undefined;
 }
 
 export async function ensureKustomize(options: EnsureKustomizeOptions = {}): Promise<string> {

@@ -1,7 +1,7 @@
 // Everything outside npm that a run or the tests need, installed or located in one place, so `slo run`
 // and `npm test` agree on it. Each ensure* is cached and cheap the second time.
 import { ensureDebianPackages } from './debian.ts';
-import { ensureK6 } from '../load/k6-install.ts';
+import { ensureK6 } from '../../load/k6-install.ts';
 import { ensureKustomize } from './kustomize.ts';
 
 /** The local target's parts. Chromium only for the tests (the HTML report is checked in a real browser). */

@@ -2,7 +2,7 @@
 // with one readable line (SLO_ERR_APP_CONFIG, exit 2) instead of misbehaving under load later.
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { errors, type SloError } from '../../harness/errors.ts';
+import { ConfigError } from './config-error.ts';
 
 export interface AppConfig {
   port: number;
@@ -105,12 +105,12 @@ function schema(defaultInstanceId: string) {
   });
 }
 
-/** Parse the environment; throws SLO_ERR_APP_CONFIG naming the first bad variable and what it allows. */
+/** Parse the environment; throws a ConfigError (SLO_ERR_APP_CONFIG) naming the first bad variable and what it allows. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const parsed = schema(`${hostname()}-${process.pid}`).safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw configError(issue?.message ?? 'invalid environment');
+    throw new ConfigError(issue?.message ?? 'invalid environment');
   }
   const v = parsed.data;
   return {
@@ -129,8 +129,4 @@ export function loadConfig(env: Env = process.env): AppConfig {
     cpuMaxMs: v.CPU_MAX_MS,
     healthMaxEventLoopDelayMs: v.HEALTH_MAX_EVENT_LOOP_DELAY_MS,
   };
-}
-
-function configError(message: string): SloError {
-  return errors.SLO_ERR_APP_CONFIG(message);
 }

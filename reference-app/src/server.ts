@@ -1,7 +1,8 @@
-// Entry point: `node --import tsx reference-app/src/server.ts`.
+// Entry point: `node --import tsx src/server.ts` in reference-app/ (the image), or
+// `node --import tsx reference-app/src/server.ts` from the repository root (clusters/local).
 // Order matters: configuration (fail fast, one line, exit 2), then telemetry, and only then the rest of
 // the app through a dynamic import, so the instrumented modules load after the SDK is running.
-import { isSloError } from '../../harness/errors.ts';
+import { isConfigError } from './config-error.ts';
 import { loadConfig, type AppConfig } from './config.ts';
 import { startTelemetry } from './telemetry.ts';
 
@@ -9,7 +10,7 @@ let config: AppConfig;
 try {
   config = loadConfig();
 } catch (err) {
-  if (!isSloError(err)) throw err;
+  if (!isConfigError(err)) throw err;
   process.stderr.write(`${err.oneLine()}\n`);
   process.exit(err.exitCode);
 }

@@ -1,6 +1,6 @@
 // Every endpoint through inject(), against a real PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresHandle } from '../../tests/support/postgres.ts';
+import { startPostgres, type PostgresHandle } from './support/postgres.ts';
 import { migrate, SEEDED_ITEMS } from '../src/migrate.ts';
 import { startAppFixture, type AppFixture } from './app-fixture.ts';
 

@@ -1,7 +1,7 @@
 // The database goes away (crash: postmaster and backends SIGKILLed) and comes back on the same address,
 // as a failover behind a stable service address looks to the app.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresHandle } from '../../tests/support/postgres.ts';
+import { startPostgres, type PostgresHandle } from './support/postgres.ts';
 import { inTransaction, readQuery } from '../src/db.ts';
 import { startAppFixture, type AppFixture } from './app-fixture.ts';
 

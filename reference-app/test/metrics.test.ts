@@ -1,6 +1,6 @@
 // /metrics as a Prometheus scraper sees it: parsed text, route templates, labels, histogram buckets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresHandle } from '../../tests/support/postgres.ts';
+import { startPostgres, type PostgresHandle } from './support/postgres.ts';
 import { HTTP_DURATION_BUCKETS } from '../src/metrics.ts';
 import { startAppFixture, type AppFixture } from './app-fixture.ts';
 import { find, parsePrometheusText, type Exposition } from './prom-text.ts';

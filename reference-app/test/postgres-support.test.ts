@@ -1,10 +1,10 @@
-// tests/support/postgres.ts is shared by other suites: prove its contract (data survives a crash and a
-// restart, stop() leaves no process and no files).
+// test/support/postgres.ts is what every database test here stands on: prove its contract (data survives
+// a crash and a restart, stop() leaves no process and no files).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresHandle } from '../../tests/support/postgres.ts';
+import { startPostgres, type PostgresHandle } from './support/postgres.ts';
 
 const started: PostgresHandle[] = [];
 afterAll(async () => {

@@ -3,7 +3,7 @@
 // lag), then sends nothing new. With a drain delay, no request may fail; without one, requests do fail,
 // which shows this test can tell the difference.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresHandle } from '../../tests/support/postgres.ts';
+import { startPostgres, type PostgresHandle } from './support/postgres.ts';
 import { failed, get, startLoad, type Outcome } from './http-load.ts';
 import { startServer, type ServerProcess } from './spawn-server.ts';
 import http from 'node:http';

@@ -1,8 +1,10 @@
-// Runs the real entry point (`node --import tsx reference-app/src/server.ts`) as a child process, the way
-// a container would, and hands back its URL, its log lines and a way to wait for its exit.
+// Runs the real entry point (`node --import tsx reference-app/src/server.ts`, from the repository root, the
+// way clusters/local starts each replica) as a child process, and hands back its URL, its log lines and a
+// way to wait for its exit. The service's own modules still resolve from reference-app/node_modules (Node
+// looks next to the importing file first); only the tsx loader named by --import comes from the cwd.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../tests/support/postgres.ts';
+import { freePort } from './support/postgres.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SERVER_ENTRY = 'reference-app/src/server.ts';

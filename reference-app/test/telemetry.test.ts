@@ -3,7 +3,7 @@
 // Also: with no OTLP endpoint set, nothing is exported and logs carry no trace ids.
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresHandle } from '../../tests/support/postgres.ts';
+import { startPostgres, type PostgresHandle } from './support/postgres.ts';
 import { startServer, type ServerProcess } from './spawn-server.ts';
 
 interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number }

@@ -6,7 +6,7 @@ import { pickKind, type ScenarioEnv } from './env.ts';
 import { REQUEST_TIMEOUT_S, type LoadPlan } from './plan.ts';
 
 const timeout = `${REQUEST_TIMEOUT_S}s`;
-import { APP_RESPONSES_METRIC, ORDER_ACK_PREFIX, PLAN_PREFIX } from './protocol.ts';
+import { APP_RESPONSES_METRIC, ORDER_ACK_PREFIX, PLAN_PREFIX } from '../../contract/names.ts';
 
 const appResponses = new Counter(APP_RESPONSES_METRIC);
 

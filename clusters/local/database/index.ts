@@ -7,8 +7,8 @@ import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symli
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { errors, isSloError } from '../../../harness/errors.ts';
-import type { TimelineWriter } from '../../../harness/timeline.ts';
+import { errors, isSloError } from '../../../contract/errors.ts';
+import type { TimelineSink } from '../../../contract/timeline.ts';
 import { etcdArgs, haproxyConfig, patroniConfig, PG_BIN_DIR, type MemberPorts, type Secrets } from './config.ts';
 import { serversUp } from './haproxy-stats.ts';
 import { ensureReachable, ETCD_BIN, HAPROXY_BIN, postgresUser, requireTools, socketDirFor } from './host.ts';
@@ -48,7 +48,7 @@ export interface LocalDatabase extends Database {
 
 export interface DatabaseContext {
   runDir: string;
-  timeline: TimelineWriter;
+  timeline: TimelineSink;
   signal: AbortSignal;
   log: (line: string) => void;
 }

@@ -1,6 +1,6 @@
 // The durability audit: which acknowledged order ids the database no longer has.
 import pg from 'pg';
-import { errors } from '../../../harness/errors.ts';
+import { errors } from '../../../contract/errors.ts';
 import { sleep } from './wait.ts';
 
 const UNDEFINED_TABLE = '42P01';

@@ -1,6 +1,6 @@
 // Watches every member's role and writes a `db.role` event to the timeline on each change, so verifiers
 // can see when the primary went away and when a new one took over.
-import type { TimelineWriter } from '../../../harness/timeline.ts';
+import type { TimelineSink } from '../../../contract/timeline.ts';
 import { memberStatus, type MemberRole, type MemberStatus } from './patroni-rest.ts';
 import { sleep } from './wait.ts';
 
@@ -16,7 +16,7 @@ export interface RoleWatcher {
 
 export function watchRoles(
   members: readonly { name: string; rest: number }[],
-  timeline: TimelineWriter,
+  timeline: TimelineSink,
   intervalMs = 500,
 ): RoleWatcher {
   const latest = new Map<string, MemberStatus>();

@@ -1,5 +1,5 @@
 // Bounded polling that stops at once when the run is aborted.
-import { errors } from '../../../harness/errors.ts';
+import { errors } from '../../../contract/errors.ts';
 
 export interface WaitOptions {
   what: string; // for the error message: "a primary and a synchronous standby"

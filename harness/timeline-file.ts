@@ -1,0 +1,28 @@
+// The timeline on disk: `<run-dir>/timeline.jsonl`, appended record by record so a crash mid-run still leaves
+// everything up to the crash. The record schemas, the version and the parsing rules are the contract's.
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { errors } from '../contract/errors.ts';
+import { eventRecord, parseTimeline, timelineHeader, type EventOf, type EventType, type TimelineRecord, type TimelineSink } from '../contract/timeline.ts';
+import { HARNESS_VERSION } from './version.ts';
+
+/** Appends records as they happen. A new (or empty) file gets the header line first. */
+export class TimelineWriter implements TimelineSink {
+  constructor(private readonly file: string) {
+    const empty = !existsSync(file) || statSync(file).size === 0;
+    if (empty) appendFileSync(file, JSON.stringify(timelineHeader(`slo-harness ${HARNESS_VERSION}`)) + '\n');
+  }
+
+  write(record: TimelineRecord): void {
+    appendFileSync(this.file, JSON.stringify(record) + '\n');
+  }
+
+  event<T extends EventType>(type: T, source: string, data: EventOf<T>['data'], t = Date.now()): void {
+    this.write(eventRecord(type, source, data, t));
+  }
+}
+
+/** Reads and validates a whole timeline file, sorted by time. */
+export function readTimeline(file: string): TimelineRecord[] {
+  if (!existsSync(file)) throw errors.SLO_ERR_RUN_DIR_INVALID(`no timeline at ${file}`, 'pass a folder written by `slo run`');
+  return parseTimeline(readFileSync(file, 'utf8'), file);
+}
