@@ -10,9 +10,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { LoadAggregator } from '../load/aggregator.ts';
-import { K6CsvParser, LineSplitter } from '../load/k6-csv.ts';
-import { ensureK6 } from '../load/k6-install.ts';
-import { runK6 } from '../load/run-k6.ts';
+import { K6CsvParser, LineSplitter } from '../load/k6/csv.ts';
+import { ensureK6 } from '../load/k6/locate.ts';
+import { runK6 } from '../load/k6/engine.ts';
 import { TimelineWriter } from '../harness/timeline-file.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -1,16 +1,32 @@
-// Reference service overhead: requests/s of /health and /api/items/:id on the real service (Fastify,
-// metrics hooks, schema validation, identity headers, pg pool) versus a bare node:http server doing the
-// same work (same pg query, same pool size), measured side by side in one run with the same load tool
-// (autocannon), reported as a ratio (goal >= 0.85), plus p99 latency of both at a fixed moderate rate.
+// Reference service overhead: the real service (Fastify, metrics hooks, schema validation, identity headers,
+// readiness, pg pool) against a bare node:http + pg server doing the same work (same query, same pool size).
 //
-//   npx tsx bench/reference-app.ts            # ~1 minute; prints a markdown section for bench/RESULTS.md
+//   npx tsx bench/reference-app.ts              # ~4 minutes; prints a markdown section for bench/RESULTS.md
+//   npx tsx bench/reference-app.ts --profile    # ~1 minute; CPU profile + event-loop delay of both at the fixed rate
+//   flags: --rounds 7 --round-s 4 --warmup-s 2 --rate 300 --rate-rounds 3 --rate-s 12 --no-pin
 //
-// The bare server is this same file started with `--bare-server` in its own process, so both servers get
-// a process (and the same CPU) of their own and the load generator runs in a third one.
-import { spawn, type ChildProcess } from 'node:child_process';
+// 1. Throughput: /health and /api/items/:id with autocannon (16 keep-alive connections, closed loop), in
+//    interleaved rounds (bare, reference, then reference, bare, ...). Each reference round is paired with the
+//    bare round next to it in time; the spread of those paired ratios (min / median / max) shows whether a
+//    difference is the service's or a neighbour's burst. The servers' own CPU time per request is reported
+//    alongside: it does not depend on how much CPU a neighbour left over.
+// 2. Tail latency at a fixed rate: an open-loop generator sends at exactly --rate requests/s whatever the
+//    server does and measures each request from the moment it was due (no coordinated omission), with
+//    microsecond resolution, interleaved rounds again; thousands of samples per server.
+// 3. --profile: each server alone at the fixed rate with V8's sampling profiler (what `node --cpu-prof`
+//    runs, here started and stopped around the load window only) and a 1 ms-resolution
+//    `monitorEventLoopDelay` histogram; prints where the CPU time went and how long the loop waited.
+//
+// Where the machine has two cores or more and `taskset` exists, both servers are pinned to CPU 0 and the
+// load generator and PostgreSQL to CPU 1, so the generator never competes with the server it measures.
+// The bare server is this same file started with `--bare-server` in its own process.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { freePort, startPostgres, type PostgresHandle } from '../testing/postgres.ts';
@@ -19,13 +35,8 @@ const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);
 const POOL_MAX = 10;
 const CONNECTIONS = 16;
-const WARMUP_S = 2;
-// The machine is shared: several short interleaved rounds (bare, reference, bare, ...) and the median of
-// each server's rounds resist a neighbour's burst far better than one long run per server.
-const ROUNDS = 3;
-const ROUND_S = 3;
-const FIXED_RATE = 300; // requests/s for the latency comparison: moderate, well under both maxima
-const FIXED_RATE_S = 5;
+const SERVER_CPU = 0;
+const GENERATOR_CPU = 1;
 
 // ---------------------------------------------------------------------------------------------------
 // The bare server: node:http + pg, nothing else.
@@ -61,11 +72,49 @@ async function runBareServer(): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The measurement.
+// Processes, pinning and CPU accounting.
 interface Target {
-  name: string;
+  name: 'bare' | 'reference';
   baseUrl: string;
   child: ChildProcess;
+  pid: number;
+}
+
+function canPin(): boolean {
+  if (cpus().length < 2) return false;
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pin every thread of `pid` (and the children it forks later) to `cpu`. */
+function pinProcess(pid: number, cpu: number): void {
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** User + system CPU seconds a process has used so far (all its threads), from /proc. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After "pid (comm) ": state is field 3, utime field 14, stime field 15 (1-based in proc(5)).
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Our own CPU seconds (the load generator's). */
+function selfCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
 }
 
 async function waitForOk(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
@@ -82,121 +131,423 @@ async function waitForOk(url: string, child: ChildProcess, timeoutMs = 30_000): 
   throw new Error(`${url} not ready within ${timeoutMs} ms`);
 }
 
-async function startTarget(name: string, args: string[], env: Record<string, string>, readyPath: string): Promise<Target> {
+async function startTarget(name: Target['name'], nodeArgs: string[], env: Record<string, string>, readyPath: string, pin: boolean): Promise<Target> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const argv = [process.execPath, ...nodeArgs];
+  // taskset execs node in place, so the child's pid is node's pid.
+  const [command, ...args] = pin ? ['taskset', '-c', String(SERVER_CPU), ...argv] : argv;
+  const child = spawn(command as string, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitForOk(`${baseUrl}${readyPath}`, child);
-  return { name, baseUrl, child };
-}
-
-function itemPath(): string {
-  return `/api/items/${1 + Math.floor(Math.random() * 1000)}`;
-}
-
-interface Measured {
-  rps: number;
-  p99Ms: number;
-  p50Ms: number;
-  non2xx: number;
-  errors: number;
-}
-
-async function measure(baseUrl: string, path: string, seconds: number, overallRate?: number): Promise<Measured> {
-  const result = await autocannon({
-    url: baseUrl,
-    connections: overallRate ? 8 : CONNECTIONS,
-    duration: seconds,
-    ...(overallRate ? { overallRate } : {}),
-    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: path === 'items' ? itemPath() : path }) }],
-  });
-  return {
-    rps: result.requests.total / result.duration,
-    p99Ms: result.latency.p99,
-    p50Ms: result.latency.p50,
-    non2xx: result.non2xx,
-    errors: result.errors,
-  };
-}
-
-/** The round with the median requests/s (errors summed over all rounds). */
-function median(rounds: Measured[]): Measured {
-  const sorted = [...rounds].sort((a, b) => a.rps - b.rps);
-  const middle = sorted[Math.floor(sorted.length / 2)];
-  if (!middle) throw new Error('no rounds measured');
-  return { ...middle, non2xx: rounds.reduce((n, r) => n + r.non2xx, 0), errors: rounds.reduce((n, r) => n + r.errors, 0) };
+  if (child.pid === undefined) throw new Error(`${name} has no pid`);
+  return { name, baseUrl, child, pid: child.pid };
 }
 
 async function stopTarget(target: Target): Promise<void> {
   if (target.child.exitCode !== null) return;
   const exited = new Promise((resolve) => target.child.once('exit', resolve));
   target.child.kill('SIGTERM');
-  const timer = setTimeout(() => target.child.kill('SIGKILL'), 5000);
+  const timer = setTimeout(() => target.child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
 }
 
+// ---------------------------------------------------------------------------------------------------
+// 1. Throughput rounds.
+function itemPath(): string {
+  return `/api/items/${1 + Math.floor(Math.random() * 1000)}`;
+}
+
+interface Round {
+  rps: number;
+  /** Server CPU microseconds per request. */
+  cpuUsPerRequest: number;
+  /** Share of one core the server used. */
+  serverCpu: number;
+  /** Share of one core the load generator (this process) used. */
+  generatorCpu: number;
+  failed: number;
+}
+
+async function throughputRound(target: Target, path: string, seconds: number): Promise<Round> {
+  const serverBefore = cpuSeconds(target.pid);
+  const selfBefore = selfCpuSeconds();
+  const result = await autocannon({
+    url: target.baseUrl,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: path === 'items' ? itemPath() : path }) }],
+  });
+  const serverCpu = cpuSeconds(target.pid) - serverBefore;
+  const total = result.requests.total;
+  return {
+    rps: total / result.duration,
+    cpuUsPerRequest: total > 0 ? (serverCpu / total) * 1e6 : Number.NaN,
+    serverCpu: serverCpu / result.duration,
+    generatorCpu: (selfCpuSeconds() - selfBefore) / result.duration,
+    failed: result.non2xx + result.errors,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 2. Open-loop fixed rate.
+interface LatencyRun {
+  /** Milliseconds from the moment each request was due to its last response byte. */
+  latenciesMs: number[];
+  sent: number;
+  failed: number;
+  seconds: number;
+  cpuUsPerRequest: number;
+}
+
+async function fixedRate(target: Target, rate: number, seconds: number): Promise<LatencyRun> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const latenciesMs: number[] = [];
+  let failed = 0;
+  let outstanding = 0;
+  const total = Math.round(rate * seconds);
+  const intervalMs = 1000 / rate;
+  const serverBefore = cpuSeconds(target.pid);
+  const start = performance.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const finishOne = (dueAt: number, ok: boolean): void => {
+      outstanding--;
+      if (ok) latenciesMs.push(performance.now() - dueAt);
+      else failed++;
+      if (sent === total && outstanding === 0) resolve();
+    };
+    const send = (dueAt: number): void => {
+      outstanding++;
+      const request = http.get(`${target.baseUrl}${itemPath()}`, { agent }, (response) => {
+        response.resume();
+        response.once('end', () => finishOne(dueAt, response.statusCode === 200));
+        response.once('error', () => finishOne(dueAt, false));
+      });
+      request.setTimeout(10_000, () => request.destroy(new Error('timeout')));
+      request.once('error', () => finishOne(dueAt, false));
+    };
+    // Timer ticks every millisecond or so; each sends what has come due since the last, stamped with the
+    // time it was due, so a late tick (or a stalled server) shows up as latency, not as fewer requests.
+    const tick = (): void => {
+      const due = Math.min(total, Math.floor((performance.now() - start) / intervalMs) + 1);
+      while (sent < due) send(start + sent++ * intervalMs);
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const elapsedS = (performance.now() - start) / 1000;
+  const serverCpu = cpuSeconds(target.pid) - serverBefore;
+  agent.destroy();
+  return { latenciesMs, sent, failed, seconds: elapsedS, cpuUsPerRequest: (serverCpu / total) * 1e6 };
+}
+
+function percentile(sortedAscending: number[], p: number): number {
+  if (sortedAscending.length === 0) return Number.NaN;
+  const index = Math.min(sortedAscending.length - 1, Math.ceil((p / 100) * sortedAscending.length) - 1);
+  return sortedAscending[Math.max(0, index)] as number;
+}
+
+function medianOf(values: number[]): number {
+  return percentile([...values].sort((a, b) => a - b), 50);
+}
+
+function spread(values: number[], digits = 2): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  return `${(sorted[0] ?? Number.NaN).toFixed(digits)} / **${percentile(sorted, 50).toFixed(digits)}** / ${(sorted.at(-1) ?? Number.NaN).toFixed(digits)}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 3. Profile: where the CPU time goes, and how long the event loop waits.
+// Preloaded into a server for --profile (a data: URL, so the service needs no bench code of its own). The
+// first SIGUSR2 resets the loop-delay histogram and starts the V8 sampling profiler, the second stops both
+// and writes them next to PROFILE_OUT, so start-up and shutdown stay out of what is measured.
+const PROFILE_PRELOAD = `data:text/javascript,${encodeURIComponent(`
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Session } from 'node:inspector';
+import { writeFileSync } from 'node:fs';
+const out = process.env.PROFILE_OUT;
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
+const session = new Session();
+session.connect();
+let phase = 0;
+process.on('SIGUSR2', () => {
+  if (phase === 0) {
+    phase = 1;
+    loop.reset();
+    session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 250 }, () => session.post('Profiler.start')));
+  } else if (phase === 1) {
+    phase = 2;
+    const ms = (ns) => Math.round(ns / 1e4) / 100;
+    const delays = { count: loop.count, mean: ms(loop.mean), p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), p999: ms(loop.percentile(99.9)), max: ms(loop.max) };
+    session.post('Profiler.stop', (err, result) => {
+      writeFileSync(out + '.cpuprofile', JSON.stringify(err ? {} : result.profile));
+      writeFileSync(out + '.loop.json', JSON.stringify(delays));
+    });
+  }
+});
+`)}`;
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function categoryOf(url: string, functionName: string): string {
+  if (functionName === '(idle)') return 'idle';
+  if (functionName === '(garbage collector)') return 'garbage collector';
+  if (functionName === '(program)' || functionName === '(root)') return 'V8 / native (program)';
+  const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (nm?.[1]) {
+    const pkg = nm[1];
+    if (/^(pg|pg-pool|pg-protocol|pg-types|pgpass|pg-connection-string|postgres-.*)$/.test(pkg)) return 'pg';
+    if (/^(fastify|@fastify\/.*|find-my-way|light-my-request|avvio|fast-json-stringify|ajv.*|fast-uri|@fastify\/ajv-compiler)$/.test(pkg)) return 'fastify (router, hooks, ajv, serializer)';
+    if (/^(pino|sonic-boom|thread-stream|pino-std-serializers|fast-redact|on-exit-leak-free|atomic-sleep|quick-format-unescaped|safe-stable-stringify)$/.test(pkg)) return 'pino';
+    if (/^(prom-client|tdigest|bintrees)$/.test(pkg)) return 'prom-client';
+    if (pkg.startsWith('@opentelemetry') || pkg === 'import-in-the-middle' || pkg === 'require-in-the-middle') return 'opentelemetry';
+    if (pkg === 'tsx' || pkg === 'esbuild') return 'tsx';
+    return `other package (${pkg})`;
+  }
+  if (url.includes('/reference-app/src/')) return 'service code (reference-app/src)';
+  if (url.includes('/bench/')) return 'bench bare server code';
+  if (url.startsWith('node:')) return `node:${/^node:(?:internal\/)?([^/]+)/.exec(url)?.[1] ?? '?'}`;
+  if (url === '') return 'native / builtins';
+  return 'other';
+}
+
+function summarizeProfile(file: string): { categories: [string, number][]; functions: [string, number][]; totalMs: number } {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const selfMs = new Map<number, number>();
+  profile.samples.forEach((id, i) => selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
+  const categories = new Map<string, number>();
+  const functions = new Map<string, number>();
+  let totalMs = 0;
+  for (const [id, ms] of selfMs) {
+    const node = byId.get(id);
+    if (!node) continue;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const category = categoryOf(url, functionName);
+    categories.set(category, (categories.get(category) ?? 0) + ms);
+    if (category !== 'idle') {
+      const where = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(reference-app|bench)\//, '$1/');
+      const key = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
+      functions.set(key, (functions.get(key) ?? 0) + ms);
+      totalMs += ms;
+    }
+  }
+  const sorted = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]);
+  return { categories: sorted(categories).filter(([c]) => c !== 'idle'), functions: sorted(functions).slice(0, 15), totalMs };
+}
+
+async function waitForFile(path: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`${path} was not written within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200)); // let the write finish
+}
+
+async function runProfile(db: PostgresHandle, options: BenchOptions, pin: boolean): Promise<string[]> {
+  const lines: string[] = ['## Reference service: profile at the fixed rate', ''];
+  for (const name of ['bare', 'reference'] as const) {
+    const dir = mkdtempSync(join(tmpdir(), `slo-bench-prof-${name}-`));
+    const out = join(dir, name);
+    const preload = ['--import', PROFILE_PRELOAD];
+    const target = name === 'reference'
+      ? await startTarget(name, [...preload, '--import', 'tsx', 'reference-app/src/server.ts'], { ...referenceEnv(db), PROFILE_OUT: out }, '/ready', pin)
+      : await startTarget(name, [...preload, '--import', 'tsx', THIS_FILE, '--bare-server'], { DATABASE_URL: db.url, PROFILE_OUT: out }, '/health', pin);
+    try {
+      await fixedRate(target, options.rate, 3); // warm-up (JIT), not profiled
+      target.child.kill('SIGUSR2');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const run = await fixedRate(target, options.rate, options.profileS);
+      target.child.kill('SIGUSR2');
+      await waitForFile(`${out}.loop.json`);
+      const sorted = [...run.latenciesMs].sort((a, b) => a - b);
+      const loop = JSON.parse(readFileSync(`${out}.loop.json`, 'utf8')) as Record<string, number>;
+      const summary = summarizeProfile(`${out}.cpuprofile`);
+      lines.push(`### ${name}: ${options.rate} requests/s of /api/items/:id for ${options.profileS} s (after a 3 s warm-up)`, '',
+        `Latency p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${(sorted.at(-1) ?? 0).toFixed(2)} ms ` +
+        `(${sorted.length} requests); server CPU ${run.cpuUsPerRequest.toFixed(0)} us/request under the profiler. ` +
+        `Event-loop delay (monitorEventLoopDelay, 1 ms resolution): p50 ${loop.p50} ms, p99 ${loop.p99} ms, p99.9 ${loop.p999} ms, ` +
+        `max ${loop.max} ms over ${loop.count} samples.`, '',
+        `CPU profile (250 us sampling): ${summary.totalMs.toFixed(0)} ms busy in ${options.profileS} s.`, '',
+        '| where (self time) | ms | share of busy |', '| --- | ---: | ---: |',
+        ...summary.categories.slice(0, 14).map(([c, ms]) => `| ${c} | ${ms.toFixed(0)} | ${((ms / summary.totalMs) * 100).toFixed(1)} % |`), '',
+        '| top functions (self time) | ms |', '| --- | ---: |',
+        ...summary.functions.map(([f, ms]) => `| \`${f.replace(/\|/g, '\\|')}\` | ${ms.toFixed(1)} |`), '');
+      if (options.keep) lines.push(`Profile kept in ${dir}.`, '');
+    } finally {
+      await stopTarget(target);
+      if (!options.keep) rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The measurement.
+interface BenchOptions {
+  rounds: number;
+  roundS: number;
+  warmupS: number;
+  rate: number;
+  rateRounds: number;
+  rateS: number;
+  profile: boolean;
+  profileS: number;
+  pin: boolean;
+  keep: boolean;
+}
+
+function parseOptions(): BenchOptions {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '7' },
+      'round-s': { type: 'string', default: '4' },
+      'warmup-s': { type: 'string', default: '2' },
+      rate: { type: 'string', default: '300' },
+      'rate-rounds': { type: 'string', default: '3' },
+      'rate-s': { type: 'string', default: '12' },
+      profile: { type: 'boolean', default: false },
+      'profile-s': { type: 'string', default: '20' },
+      'no-pin': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      'bare-server': { type: 'boolean', default: false },
+    },
+  });
+  const positive = (name: string, raw: string): number => {
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(raw)}`);
+    return value;
+  };
+  return {
+    rounds: positive('rounds', values.rounds),
+    roundS: positive('round-s', values['round-s']),
+    warmupS: positive('warmup-s', values['warmup-s']),
+    rate: positive('rate', values.rate),
+    rateRounds: positive('rate-rounds', values['rate-rounds']),
+    rateS: positive('rate-s', values['rate-s']),
+    profile: values.profile,
+    profileS: positive('profile-s', values['profile-s']),
+    pin: !values['no-pin'],
+    keep: values.keep,
+  };
+}
+
+function referenceEnv(db: PostgresHandle): Record<string, string> {
+  // Production defaults (info logging, metrics, readiness probe every second), tracing off.
+  return { DATABASE_URL: db.url, DB_POOL_MAX: String(POOL_MAX), DRAIN_DELAY_MS: '0', LOG_LEVEL: 'info' };
+}
+
+function postmasterPid(db: PostgresHandle): number {
+  return Number(readFileSync(join(db.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+}
+
 async function runBench(): Promise<void> {
+  const options = parseOptions();
+  const pin = options.pin && canPin();
+  const began = Date.now();
+  const loadBefore = loadavg()[0] ?? 0;
   let db: PostgresHandle | undefined;
   const targets: Target[] = [];
   try {
     db = await startPostgres();
-    // The reference service first: its migration creates and seeds the items the bare server reads.
-    const reference = await startTarget('reference', ['reference-app/src/server.ts'],
-      { DATABASE_URL: db.url, DB_POOL_MAX: String(POOL_MAX), DRAIN_DELAY_MS: '0', LOG_LEVEL: 'info' }, '/ready');
+    if (pin) {
+      // PostgreSQL forks a backend per connection; backends inherit the postmaster's CPU.
+      pinProcess(postmasterPid(db), GENERATOR_CPU);
+      pinProcess(process.pid, GENERATOR_CPU);
+    }
+    if (options.profile) {
+      // The reference service's migration creates and seeds the items the bare server reads.
+      const seed = await startTarget('reference', ['--import', 'tsx', 'reference-app/src/server.ts'], referenceEnv(db), '/ready', pin);
+      await stopTarget(seed);
+      process.stdout.write(`${(await runProfile(db, options, pin)).join('\n')}\n`);
+      return;
+    }
+
+    const reference = await startTarget('reference', ['--import', 'tsx', 'reference-app/src/server.ts'], referenceEnv(db), '/ready', pin);
     targets.push(reference);
-    const bare = await startTarget('bare', [THIS_FILE, '--bare-server'], { DATABASE_URL: db.url }, '/health');
+    const bare = await startTarget('bare', ['--import', 'tsx', THIS_FILE, '--bare-server'], { DATABASE_URL: db.url }, '/health', pin);
     targets.push(bare);
 
     const rows: string[] = [];
-    const ratios: Record<string, number> = {};
+    const detail: string[] = [];
     for (const path of ['/health', 'items']) {
       const label = path === 'items' ? '/api/items/:id' : path;
-      const rounds: Record<string, Measured[]> = { bare: [], reference: [] };
-      for (const target of [bare, reference]) await measure(target.baseUrl, path, WARMUP_S);
-      for (let round = 0; round < ROUNDS; round++) {
+      for (const target of [bare, reference]) await throughputRound(target, path, options.warmupS);
+      const rounds = { bare: [] as Round[], reference: [] as Round[] };
+      for (let round = 0; round < options.rounds; round++) {
         // Alternate who goes first so neither server always runs right after the other's burst.
         const order = round % 2 === 0 ? [bare, reference] : [reference, bare];
-        for (const target of order) rounds[target.name]?.push(await measure(target.baseUrl, path, ROUND_S));
+        for (const target of order) rounds[target.name].push(await throughputRound(target, path, options.roundS));
       }
-      const results = { bare: median(rounds.bare ?? []), reference: median(rounds.reference ?? []) };
-      process.stderr.write(`${label}: bare ${(rounds.bare ?? []).map((m) => m.rps.toFixed(0)).join(', ')}; reference ${(rounds.reference ?? []).map((m) => m.rps.toFixed(0)).join(', ')} req/s\n`);
-      const ref = results.reference as Measured;
-      const base = results.bare as Measured;
-      ratios[label] = ref.rps / base.rps;
-      rows.push(`| ${label} | ${base.rps.toFixed(0)} | ${ref.rps.toFixed(0)} | **${ratios[label]?.toFixed(2)}** | ${base.non2xx + base.errors} / ${ref.non2xx + ref.errors} |`);
+      const ratios = rounds.reference.map((r, i) => r.rps / (rounds.bare[i]?.rps ?? Number.NaN));
+      const cpuRatios = rounds.reference.map((r, i) => (rounds.bare[i]?.cpuUsPerRequest ?? Number.NaN) / r.cpuUsPerRequest);
+      const failed = [...rounds.bare, ...rounds.reference].reduce((n, r) => n + r.failed, 0);
+      rows.push(`| ${label} | ${medianOf(rounds.bare.map((r) => r.rps)).toFixed(0)} | ${medianOf(rounds.reference.map((r) => r.rps)).toFixed(0)} | ${spread(ratios)} | ` +
+        `${medianOf(rounds.bare.map((r) => r.cpuUsPerRequest)).toFixed(1)} / ${medianOf(rounds.reference.map((r) => r.cpuUsPerRequest)).toFixed(1)} | ${spread(cpuRatios)} | ${failed} |`);
+      for (const name of ['bare', 'reference'] as const) {
+        detail.push(`| ${label} | ${name} | ${rounds[name].map((r) => r.rps.toFixed(0)).join(', ')} | ` +
+          `${spread(rounds[name].map((r) => r.serverCpu))} | ${spread(rounds[name].map((r) => r.generatorCpu))} |`);
+      }
+      process.stderr.write(`${label}: ratio ${spread(ratios)}\n`);
     }
 
+    // Tail latency at a fixed rate: warm both up, then interleaved rounds.
+    for (const target of [bare, reference]) await fixedRate(target, options.rate, 2);
+    const latency = { bare: [] as LatencyRun[], reference: [] as LatencyRun[] };
+    for (let round = 0; round < options.rateRounds; round++) {
+      const order = round % 2 === 0 ? [bare, reference] : [reference, bare];
+      for (const target of order) latency[target.name].push(await fixedRate(target, options.rate, options.rateS));
+    }
     const latencyRows: string[] = [];
-    for (const target of [bare, reference]) {
-      const fixed = await measure(target.baseUrl, 'items', FIXED_RATE_S, FIXED_RATE);
-      latencyRows.push(`| ${target.name} | ${fixed.rps.toFixed(0)} | ${fixed.p50Ms} | ${fixed.p99Ms} | ${fixed.non2xx + fixed.errors} |`);
+    const pooledP99: Record<string, number> = {};
+    for (const name of ['bare', 'reference'] as const) {
+      const runs = latency[name];
+      const pooled = runs.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+      pooledP99[name] = percentile(pooled, 99);
+      const roundP99 = runs.map((r) => percentile([...r.latenciesMs].sort((a, b) => a - b), 99));
+      const achieved = runs.reduce((n, r) => n + r.sent, 0) / runs.reduce((s, r) => s + r.seconds, 0);
+      latencyRows.push(`| ${name} | ${pooled.length} | ${achieved.toFixed(0)} | ${percentile(pooled, 50).toFixed(2)} | **${percentile(pooled, 99).toFixed(2)}** | ` +
+        `${spread(roundP99)} | ${percentile(pooled, 99.9).toFixed(2)} | ${(pooled.at(-1) ?? 0).toFixed(1)} | ${medianOf(runs.map((r) => r.cpuUsPerRequest)).toFixed(0)} | ${runs.reduce((n, r) => n + r.failed, 0)} |`);
     }
+    const p99Ratio = (pooledP99.reference ?? Number.NaN) / (pooledP99.bare ?? Number.NaN);
+    const roundP99Ratios = latency.reference.map((r, i) => percentile([...r.latenciesMs].sort((a, b) => a - b), 99)
+      / percentile([...(latency.bare[i]?.latenciesMs ?? [])].sort((a, b) => a - b), 99));
 
+    const minutes = ((Date.now() - began) / 60_000).toFixed(1);
     const lines = [
-      '## Reference service',
-      '',
-      'Command: `npx tsx bench/reference-app.ts` (about one minute). Both servers run in their own process on',
-      `the same throwaway PostgreSQL 15 with a pool of ${POOL_MAX}; autocannon runs in a third process with ${CONNECTIONS} keep-alive`,
-      `connections; per endpoint ${WARMUP_S} s warm-up each, then ${ROUNDS} interleaved rounds of ${ROUND_S} s per server, median round`,
-      'reported; the bare server is `node:http` + `pg` doing the same',
-      'query (see `runBareServer` in the script). The reference service runs with its production defaults (info',
-      'logging, metrics hooks, schema validation, identity headers, readiness probe), tracing off.',
-      `Machine: ${cpus().length} cores shared with other test runs (load average ${loadavg()[0]?.toFixed(1)} at the end), Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}.`,
-      '',
-      '| endpoint | bare node:http req/s | reference req/s | ratio (goal >= 0.85) | failed (bare / reference) |',
-      '| --- | ---: | ---: | ---: | ---: |',
+      '| endpoint | bare req/s (median) | reference req/s (median) | ratio min / **median** / max (goal >= 0.9) | server CPU us/request (bare / reference) | CPU-per-request ratio bare/reference min / **median** / max | failed |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...rows,
       '',
-      `p99 at a fixed ${FIXED_RATE} requests/s of \`/api/items/:id\` for ${FIXED_RATE_S} s (8 connections):`,
+      `p99 at a fixed ${options.rate} requests/s of \`/api/items/:id\` (open loop, latency from the moment each request was due; ` +
+        `${options.rateRounds} interleaved rounds of ${options.rateS} s per server, pooled): reference / bare p99 = **${p99Ratio.toFixed(2)}** ` +
+        `(goal <= 1.5; per round ${spread(roundP99Ratios)})`,
       '',
-      '| server | achieved req/s | p50 ms | p99 ms | failed |',
-      '| --- | ---: | ---: | ---: | ---: |',
+      '| server | samples | achieved req/s | p50 ms | p99 ms (pooled) | p99 ms per round min / **median** / max | p99.9 ms | max ms | server CPU us/request | failed |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...latencyRows,
+      '',
+      'Throughput rounds in detail (req/s of each round in time order; CPU as a share of one core):',
+      '',
+      '| endpoint | server | req/s per round | server CPU min / **median** / max | load generator CPU min / **median** / max |',
+      '| --- | --- | --- | ---: | ---: |',
+      ...detail,
+      '',
+      `Settings: ${options.rounds} interleaved rounds of ${options.roundS} s per server and endpoint after ${options.warmupS} s warm-up, ` +
+        `${CONNECTIONS} connections; ${pin ? `servers pinned to CPU ${SERVER_CPU}, load generator and PostgreSQL to CPU ${GENERATOR_CPU} (taskset)` : 'not pinned'}. ` +
+        `Machine: ${cpus().length} cores, load average ${loadBefore.toFixed(1)} before and ${(loadavg()[0] ?? 0).toFixed(1)} after, ` +
+        `Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}, ${minutes} min.`,
       '',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -33,6 +33,11 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** Free-form adapter settings (kube context, namespace, kind cluster name, keep...). */
   settings?: Record<string, string | number | boolean>;
+  /**
+   * The profile's time compression (0.1 = ten times shorter). An adapter that runs its own controllers
+   * compresses their clocks (e.g. HPA scale-down stabilization) the same way; the user's settings win.
+   */
+  timeScale?: number;
 }
 
 export interface Cluster {
@@ -51,6 +56,17 @@ export interface Cluster {
   scale?(replicas: number): Promise<void>;
   /** Which of these order ids does the database no longer have? (durability after a failover). */
   missingOrders?(ids: readonly string[]): Promise<string[]>;
+  /** The service's own p95 over [fromMs, toMs] (e.g. from its Prometheus), shown beside the client's. */
+  serverLatency?(fromMs: number, toMs: number): Promise<{ p95Ms: number | null; requests: number }>;
+  /**
+   * Before up(): points the service's telemetry (OTLP traces) at the harness's receiver, for the
+   * observability checks. Adapters whose pods cannot reach the harness leave it out.
+   */
+  sendTelemetryTo?(env: Record<string, string>): void;
+  /** Where each pod's log file lands in the run folder (`<dir>/<pod>.log`), for the structured-log check. */
+  podLogsDir?(): string;
+  /** Tears down what a killed harness left behind for the run folder `runDir`; returns what it did, one line. */
+  reap?(runDir: string): Promise<string>;
 }
 
 export type ClusterFactory = (ctx: ClusterContext, options: ClusterOptions) => Cluster;

@@ -48,3 +48,7 @@ export const RUN_FILES = {
   /** `acked-orders-<step>.txt`: order ids the service acknowledged (the durability audit's input). */
   ackedOrders: (step: string) => `acked-orders-${step}.txt`,
 } as const;
+
+/** Load engines: `embedded` (vegeta, built here; the default) and `k6` (only where the user installed k6). */
+export const ENGINE_NAMES = ['embedded', 'k6'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];

@@ -11,9 +11,9 @@
 // verifiers and reports can judge a stored run with nothing but this module and the timeline.
 import { z } from 'zod';
 import { errors } from './errors.ts';
-import { BUILT_IN_SCENARIOS } from './names.ts';
+import { BUILT_IN_SCENARIOS, ENGINE_NAMES } from './names.ts';
 
-/** Built-in scenarios; anything else in `scenario` is a path to a user's k6 script. */
+/** Built-in scenarios; anything else in `scenario` is a path to a user's scenario module or k6 script. */
 export const BUILTIN_SCENARIOS = BUILT_IN_SCENARIOS;
 export type BuiltinScenario = (typeof BUILTIN_SCENARIOS)[number];
 
@@ -24,6 +24,7 @@ export type StepExpectation = (typeof STEP_EXPECTATIONS)[number];
 const NAME_PATTERN = /^[a-z][a-z0-9-]*$/;
 const SECONDS_PATTERN = /^\d+(\.\d+)?s$/;
 const SCRIPT_PATTERN = /\.(ts|js|mjs|cjs)$/;
+const SCENARIO_ERROR = `scenario must be one of ${BUILT_IN_SCENARIOS.join(', ')}, a path to a scenario module (.ts/.js), or a *.k6.ts script (k6 engine)`;
 
 /** A strict object whose "unknown key" error lists the keys that are allowed. */
 function strict<S extends z.ZodRawShape>(shape: S) {
@@ -92,10 +93,8 @@ const ActionSchema = z.discriminatedUnion(
 const StepSchema = strict({
   name: name('name'),
   scenario: z
-    .string({ error: `scenario must be one of ${BUILTIN_SCENARIOS.join(', ')} or a path to a k6 script (.ts/.js)` })
-    .refine((s) => (BUILTIN_SCENARIOS as readonly string[]).includes(s) || SCRIPT_PATTERN.test(s), {
-      error: `scenario must be one of ${BUILTIN_SCENARIOS.join(', ')} or a path to a k6 script (.ts/.js)`,
-    }),
+    .string({ error: SCENARIO_ERROR })
+    .refine((s) => (BUILTIN_SCENARIOS as readonly string[]).includes(s) || SCRIPT_PATTERN.test(s), { error: SCENARIO_ERROR }),
   durationS: positive('durationS'),
   /** Iterations per second: `base` outside a spike, `peak` at its top (growth ramps base -> peak). */
   rates: strict({ base: positive('base'), peak: positive('peak') })
@@ -132,6 +131,10 @@ export const SpecSchema = strict({
     .refine((p) => Object.keys(p).length > 0, { error: 'profiles must define at least one profile' })
     .prefault(DEFAULT_PROFILES),
   suite: strict({ steps: z.array(StepSchema).min(1, { error: 'suite.steps must list at least one step' }) }).prefault({ steps: DEFAULT_STEPS }),
+  /** Which load engine drives the steps; `--engine` overrides it. */
+  load: strict({
+    engine: z.enum(ENGINE_NAMES, { error: `engine must be one of: ${ENGINE_NAMES.join(', ')}` }).default('embedded'),
+  }).prefault({}),
 }).superRefine((spec, ctx) => {
   for (const { path, message } of crossFieldIssues(spec)) ctx.addIssue({ code: 'custom', path, message });
 });

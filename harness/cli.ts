@@ -9,6 +9,7 @@ const clusterOption = () => new Option('--cluster <name>', 'target: local (real 
 const configOption = () => new Option('--config <file>', 'SLO spec (slo.yaml); the built-in defaults when absent');
 const profileOption = () => new Option('--profile <name>', 'quick (minutes, for CI) or full (nightly)').default('quick');
 const outOption = () => new Option('--out <dir>', 'folder for run folders').default('runs');
+const engineOption = () => new Option('--engine <name>', 'load engine: embedded (built here, the default) or k6 (your own k6 v1.x on PATH); overrides the spec\'s load.engine');
 const quietOption = () => new Option('--quiet', 'no live progress; one machine-readable line at the end (default when CI is set)');
 
 function buildProgram(setExit: (code: number) => void): Command {
@@ -29,7 +30,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(quietOption())
     .option('--app <command>', 'local only: command that starts your own service (told its port through PORT)')
     .option('--steps <names>', 'comma-separated subset of the suite\'s steps to run')
-    .option('--scenario <file>', 'your own k6 script, run in place of each step\'s scenario')
+    .addOption(engineOption())
+    .option('--scenario <file>', 'your own scenario module, or a *.k6.ts script with --engine k6, run in place of each step\'s scenario')
     .option('--baseline <run-dir>', 'compare with an earlier run and flag regressions')
     .option('--set <key=value...>', 'adapter settings, e.g. context=staging namespace=shop')
     .action(async (options: CommonOptions) => {
@@ -91,6 +93,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(outOption())
     .addOption(quietOption())
     .option('--app <command>', 'local only: command that starts your own service')
+    .addOption(engineOption())
     .option('--from <rate>', 'lowest rate tried (requests/s)', '20')
     .option('--to <rate>', 'highest rate tried (requests/s)', '400')
     .option('--step-seconds <s>', 'seconds of load at each rate', '15')

@@ -1,29 +1,26 @@
-// One run, start to end: cluster up -> for each step, k6 load with the step's actions at their times ->
-// end-of-run evidence (write audit, observability, server-side latency) -> down -> verify -> reports.
-// Everything observed goes to the timeline first; verdicts and reports are computed from the timeline only,
-// exactly as `slo verify` would from the stored folder.
+// One run, start to end: cluster up -> for each step, the load engine drives the step's scenario while its
+// actions fire at their times on the load's own clock -> end-of-run evidence (write audit, observability,
+// server-side latency) -> down -> verify -> reports. Everything observed goes to the timeline first; verdicts
+// and reports are computed from the timeline only, exactly as `slo verify` would from the stored folder.
 //
-// Whatever happens (Ctrl-C, a crashed k6, a broken environment) the finally block tears the target down
+// Whatever happens (Ctrl-C, a crashed engine, a broken environment) the finally block tears the target down
 // and writes the reports, marked aborted when the run did not complete.
 import { join } from 'node:path';
 import type { Cluster, ClusterOptions, Endpoint } from '../clusters/types.ts';
 import { loadClusterAdapter, type ClusterName } from '../clusters/index.ts';
-import { queryServerP95 } from '../clusters/local/prometheus.ts';
-import { verify, type Judgement } from '../verifiers/index.ts';
-import { writeReports } from '../reports/index.ts';
-import { errors, isSloError, type ExitCode } from '../contract/errors.ts';
-import type { ResolvedAction, ResolvedStep, ResolvedSuite, SloSpec } from '../contract/spec.ts';
+import { isSloError, type ExitCode } from '../contract/errors.ts';
+import type { ResolvedStep, ResolvedSuite, SloSpec } from '../contract/spec.ts';
 import { eventsOf, TIMELINE_FILE } from '../contract/timeline.ts';
+import type { Judgement } from '../verifiers/index.ts';
+import { isK6Script, resolveStepScenario, runLoad, type LoadEngine, type LoadResult, type ScenarioParams } from '../load/index.ts';
+import { ActionSchedule, assertActionsSupported, carryOut, HARNESS_SOURCE } from './actions.ts';
+import { exitCodeFor, judgeAndReport } from './judge.ts';
 import { readTimeline, TimelineWriter } from './timeline-file.ts';
 import { createRunDir, newRunId, writeRunMeta, type RunMeta } from './run-dir.ts';
 import { HARNESS_VERSION } from './version.ts';
-import { resolveScenario, runK6, scenarioEnv, type LoadResult } from '../load/index.ts';
 import { startOtlpReceiver, type OtlpReceiver } from './observability/otlp-receiver.ts';
 import { checkLogFiles, checkMetrics, checkTraces } from './observability/checks.ts';
-import { compareWithBaseline } from './baseline.ts';
 import { withSpan } from './self-tracing.ts';
-
-const HARNESS_SOURCE = 'harness';
 
 export interface RunRequest {
   cluster: ClusterName;
@@ -32,9 +29,10 @@ export interface RunRequest {
   specText: string | null;
   suite: ResolvedSuite;
   outDir: string;
-  k6Path: string;
+  /** Prepared (program found or built) before the run folder was written. */
+  engine: LoadEngine;
   app?: string;
-  /** The user's own k6 script, used in place of every step's scenario. */
+  /** The user's own scenario module or k6 script, used in place of every step's scenario. */
   scenarioOverride?: string;
   settings: Record<string, string>;
   baselineDir?: string;
@@ -52,95 +50,51 @@ export interface RunOutcome {
   reports: string[];
 }
 
-const ACTION_ABILITY = { kill: 'killPod', rollout: 'rollout', failover: 'failover', scale: 'scale' } as const satisfies Record<ResolvedAction['do'], keyof Cluster>;
+/** How long before its t=0 a step's load is armed: the engine starts, the actions get the same origin. */
+const START_MARGIN_MS = 1000;
 
-/** Refuses, before anything starts, a suite whose actions the target cannot carry out. */
-export function assertActionsSupported(cluster: Cluster, suite: ResolvedSuite): void {
-  for (const step of suite.steps) {
-    for (const action of step.actions) {
-      const ability = ACTION_ABILITY[action.do];
-      if (typeof cluster[ability] !== 'function') {
-        throw errors.SLO_ERR_ACTION_UNSUPPORTED(`step "${step.name}" asks for "${action.do}", which the ${cluster.name} target cannot do`, 'drop the action or the step with --steps');
-      }
-    }
-  }
-}
-
-/** The k6 script of a step: the user's --scenario, else the step's built-in name or script path. */
-export function scenarioScript(step: ResolvedStep, override?: string): string {
-  return resolveScenario(override ?? step.scenario);
-}
-
-/** What a scenario script reads from its environment. Durations are already scaled by the profile. */
-export function stepEnv(step: ResolvedStep): Record<string, string> {
-  return scenarioEnv({
+/** What a scenario declaration receives for a step. Durations and rates are already scaled by the profile. */
+export function stepParams(step: ResolvedStep): ScenarioParams {
+  return {
     rateBase: step.rates.base, ratePeak: step.rates.peak, durationS: Math.max(1, Math.round(step.durationS)),
     timeScale: 1, weights: step.weights, cpuMs: step.cpuMs,
-  });
+  };
 }
 
-async function carryOut(cluster: Cluster, action: ResolvedAction, timeline: TimelineWriter, log: (line: string) => void): Promise<void> {
-  const detail: Record<string, unknown> = { atS: Math.round(action.atS * 10) / 10 };
-  if (action.version) detail['version'] = action.version;
-  if (action.pod) detail['pod'] = action.pod;
-  if (action.replicas !== undefined) detail['replicas'] = action.replicas;
-  timeline.event('action.start', HARNESS_SOURCE, { action: action.do, detail });
-  log(`action ${action.do} started`);
-  try {
-    switch (action.do) {
-      case 'kill': {
-        const pod = await cluster.killPod!(action.pod);
-        log(`killed ${pod}`);
-        break;
-      }
-      case 'rollout':
-        await cluster.rollout!(action.version ?? 'next');
-        break;
-      case 'failover':
-        await cluster.failover!();
-        break;
-      case 'scale':
-        await cluster.scale!(action.replicas ?? 3);
-        break;
-    }
-    timeline.event('action.end', HARNESS_SOURCE, { action: action.do, ok: true });
-    log(`action ${action.do} done`);
-  } catch (error) {
-    const message = isSloError(error) ? error.oneLine() : (error as Error).message;
-    timeline.event('action.end', HARNESS_SOURCE, { action: action.do, ok: false, error: message });
-    log(`action ${action.do} failed: ${message}`);
-  }
+/** The step's scenario: the user's override, else its own; a *.k6.ts script stays a script (k6 engine). */
+export function stepScenarioSource(step: ResolvedStep, override?: string): string {
+  return override ?? step.scenario;
 }
 
 async function runStep(step: ResolvedStep, request: RunRequest, cluster: Cluster, endpoint: Endpoint, runDir: string, timeline: TimelineWriter): Promise<LoadResult> {
-  timeline.event('step.start', HARNESS_SOURCE, { step: step.name, scenario: request.scenarioOverride ?? step.scenario, durationS: step.durationS });
-  const timers: NodeJS.Timeout[] = [];
-  const actions: Promise<void>[] = [];
-  for (const action of step.actions) {
-    timers.push(setTimeout(() => actions.push(carryOut(cluster, action, timeline, request.log)), action.atS * 1000));
-  }
+  const source = stepScenarioSource(step, request.scenarioOverride);
+  timeline.event('step.start', HARNESS_SOURCE, { step: step.name, scenario: source, durationS: step.durationS });
+  const isScript = isK6Script(source);
+  const scenario = isScript ? null : await resolveStepScenario(source, stepParams(step));
+  const schedule = new ActionSchedule(step.actions, (action) => carryOut(cluster, action, timeline, request.log));
   try {
-    const result = await runK6({
-      k6Path: request.k6Path,
-      script: scenarioScript(step, request.scenarioOverride),
-      baseUrl: endpoint.baseUrl,
+    const result = await runLoad(request.engine, {
       step: step.name,
-      env: stepEnv(step),
-      slo: { p95Ms: request.spec.slos.latency.p95Ms, errorRatePercent: request.spec.slos.errorRate.maxPercent },
-      timeline,
+      scenario,
+      ...(isScript ? { script: source } : {}),
+      startAtMs: Date.now() + START_MARGIN_MS,
       runDir,
+      slo: { p95Ms: request.spec.slos.latency.p95Ms, errorRatePercent: request.spec.slos.errorRate.maxPercent },
+    }, { baseUrl: endpoint.baseUrl }, {
+      timeline,
       signal: request.signal,
+      // Actions and load share one time origin: the t=0 the engine reports, not when the harness asked.
+      onStart: (atMs) => schedule.start(atMs),
       onProgress: (p) => request.progress(
         `${step.name}: ${Math.round(p.elapsedS)}/${Math.round(p.totalS)} s, ${Math.round(p.rate)} req/s, p95 ${p.p95Ms === null ? '-' : `${Math.round(p.p95Ms)} ms`}, errors ${p.errors}, dropped ${p.dropped}`,
       ),
     });
-    timers.forEach(clearTimeout);
     // An action still running (a failover waiting for its new primary) belongs to this step.
-    await Promise.allSettled(actions);
+    await schedule.settle();
     timeline.event('step.end', HARNESS_SOURCE, { step: step.name, ok: result.status === 'completed', ...(result.reason ? { reason: result.reason } : {}) });
     return result;
   } finally {
-    timers.forEach(clearTimeout);
+    schedule.cancel();
   }
 }
 
@@ -151,38 +105,22 @@ async function collectLiveEvidence(cluster: Cluster, endpoint: Endpoint, acked: 
       const missing = await cluster.missingOrders(acked);
       timeline.event('writes.audit', HARNESS_SOURCE, { acknowledged: acked.length, missing: missing.length, missingIds: missing.slice(0, 100) });
     } catch (error) {
-      // No audit event: the failover verdict then fails for lack of evidence, which is the honest outcome.
-      timeline.event('observability', HARNESS_SOURCE, { signal: 'metrics', ok: false, detail: `write audit failed: ${(error as Error).message}` });
+      // The failover verdict then fails for lack of evidence, and says why.
+      timeline.event('writes.audit.failed', HARNESS_SOURCE, { acknowledged: acked.length, reason: isSloError(error) ? error.oneLine() : (error as Error).message });
     }
   }
   const metrics = await checkMetrics(endpoint.baseUrl);
   timeline.event('observability', HARNESS_SOURCE, metrics);
-  if (endpoint.prometheusUrl) {
+  if (cluster.serverLatency) {
     for (const window of steps) {
       try {
-        const server = await queryServerP95(endpoint.prometheusUrl, window.from, window.to);
+        const server = await cluster.serverLatency(window.from, window.to);
         timeline.event('server.latency', HARNESS_SOURCE, { from: Math.round(window.from), p95Ms: server.p95Ms, requests: server.requests }, window.to);
       } catch {
         // Server-side p95 is shown beside the client's; without it the client-side verdict still stands.
       }
     }
   }
-}
-
-function exitCodeFor(status: RunMeta['status'], judgement: Judgement): ExitCode {
-  if (status === 'aborted' || status === 'invalid' || judgement.status === 'invalid') return 3;
-  return judgement.status === 'pass' ? 0 : 1;
-}
-
-/**
- * A compressed profile compresses the autoscaler's own clocks too: with upstream's 300 s scale-down
- * stabilization a ten-times-shorter spike could never be seen scaling back. Only the local target runs its
- * own autoscaler; the user's --set values win.
- */
-export function targetSettings(cluster: ClusterName, suite: ResolvedSuite, settings: Record<string, string>): Record<string, string> {
-  if (cluster !== 'local' || suite.timeScale >= 1) return settings;
-  const scaled = (seconds: number) => String(Math.max(suite.autoscalerSyncS, Math.round(seconds * suite.timeScale)));
-  return { scaleDownStabilizationS: scaled(300), cpuInitializationPeriodS: scaled(300), ...settings };
 }
 
 export async function runSuite(request: RunRequest): Promise<RunOutcome> {
@@ -196,9 +134,8 @@ export async function runSuite(request: RunRequest): Promise<RunOutcome> {
   };
   writeRunMeta(runDir, meta);
   timeline.event('run.start', HARNESS_SOURCE, { runId: id, cluster: request.cluster, profile: request.suite.profile, steps: meta.steps });
-  request.log(`run ${id}: ${meta.steps.join(', ')} on ${request.cluster} (${request.suite.profile}); folder ${runDir}`);
+  request.log(`run ${id}: ${meta.steps.join(', ')} on ${request.cluster} (${request.suite.profile}, ${request.engine.name} engine); folder ${runDir}`);
 
-  const isLocal = request.cluster === 'local';
   let otlp: OtlpReceiver | null = null;
   let cluster: Cluster | null = null;
   let status: RunMeta['status'] = 'completed';
@@ -207,22 +144,19 @@ export async function runSuite(request: RunRequest): Promise<RunOutcome> {
   const stepWindows: Array<{ from: number; to: number }> = [];
 
   try {
-    otlp = isLocal ? await startOtlpReceiver() : null;
     const options: ClusterOptions = {
       version: '1.0.0',
       autoscalerSyncS: request.suite.autoscalerSyncS,
-      settings: targetSettings(request.cluster, request.suite, request.settings),
+      timeScale: request.suite.timeScale,
+      settings: request.settings,
       ...(request.app ? { app: request.app } : {}),
-      ...(otlp ? {
-        env: {
-          OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-          OTEL_SERVICE_NAME: 'reference-app',
-        },
-      } : {}),
     };
     cluster = (await loadClusterAdapter(request.cluster))({ runDir, timeline, signal: request.signal, log: request.log }, options);
     assertActionsSupported(cluster, request.suite);
+    if (cluster.sendTelemetryTo) {
+      otlp = await startOtlpReceiver();
+      cluster.sendTelemetryTo({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'reference-app' });
+    }
     const endpoint = await withSpan('cluster.up', () => cluster!.up());
     request.log(`target up at ${endpoint.baseUrl}`);
     // Before any load: e.g. the kube adapter refuses destructive actions in a namespace that has not opted in.
@@ -258,10 +192,11 @@ export async function runSuite(request: RunRequest): Promise<RunOutcome> {
   }
 
   // After down: replicas have flushed their spans and closed their logs.
-  if (isLocal && status !== 'aborted') {
-    timeline.event('observability', HARNESS_SOURCE, checkTraces(otlp?.stats() ?? null));
+  if (otlp && status !== 'aborted') timeline.event('observability', HARNESS_SOURCE, checkTraces(otlp.stats()));
+  const logsDir = cluster?.podLogsDir?.();
+  if (logsDir && status !== 'aborted') {
     const pods = eventsOf(readTimeline(join(runDir, TIMELINE_FILE)), 'pod.start').map((e) => e.data.pod);
-    timeline.event('observability', HARNESS_SOURCE, checkLogFiles(join(runDir, 'logs'), pods));
+    timeline.event('observability', HARNESS_SOURCE, checkLogFiles(logsDir, pods));
   }
   await otlp?.close();
   timeline.event('run.end', HARNESS_SOURCE, { status, ...(reason ? { reason } : {}) });
@@ -270,22 +205,4 @@ export async function runSuite(request: RunRequest): Promise<RunOutcome> {
 
   const { judgement, files } = await judgeAndReport(runDir, meta, request.spec, request.baselineDir);
   return { runDir, status, ...(reason ? { reason } : {}), judgement, exitCode: exitCodeFor(status, judgement), reports: files };
-}
-
-/** Shared by `slo run` and `slo verify`: the timeline and a spec in, verdicts and the four reports out. */
-export async function judgeAndReport(runDir: string, meta: RunMeta, spec: SloSpec, baselineDir?: string): Promise<{ judgement: Judgement; files: string[]; exitCode: ExitCode }> {
-  const records = readTimeline(join(runDir, TIMELINE_FILE));
-  const judgement = verify(records, spec);
-  const baseline = baselineDir ? compareWithBaseline(judgement, baselineDir) : undefined;
-  const { files } = writeReports(runDir, {
-    run: {
-      id: meta.id, cluster: meta.cluster, profile: meta.profile, startedAt: meta.startedAt, endedAt: meta.endedAt ?? Date.now(),
-      status: meta.status === 'running' ? 'aborted' : meta.status, ...(meta.reason ? { reason: meta.reason } : {}),
-      harnessVersion: meta.harnessVersion, steps: meta.steps,
-    },
-    judgement,
-    records,
-    ...(baseline ? { baseline } : {}),
-  });
-  return { judgement, files, exitCode: exitCodeFor(meta.status === 'running' ? 'aborted' : meta.status, judgement) };
 }

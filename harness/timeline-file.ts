@@ -5,14 +5,21 @@ import { errors } from '../contract/errors.ts';
 import { eventRecord, parseTimeline, timelineHeader, type EventOf, type EventType, type TimelineRecord, type TimelineSink } from '../contract/timeline.ts';
 import { HARNESS_VERSION } from './version.ts';
 
-/** Appends records as they happen. A new (or empty) file gets the header line first. */
+/**
+ * Appends records as they happen. A new (or empty) file gets the header line before its first record; nothing
+ * is written before a record is, so a writer made for a run that is then refused leaves no file.
+ */
 export class TimelineWriter implements TimelineSink {
-  constructor(private readonly file: string) {
-    const empty = !existsSync(file) || statSync(file).size === 0;
-    if (empty) appendFileSync(file, JSON.stringify(timelineHeader(`slo-harness ${HARNESS_VERSION}`)) + '\n');
-  }
+  private headerChecked = false;
+
+  constructor(private readonly file: string) {}
 
   write(record: TimelineRecord): void {
+    if (!this.headerChecked) {
+      this.headerChecked = true;
+      const empty = !existsSync(this.file) || statSync(this.file).size === 0;
+      if (empty) appendFileSync(this.file, JSON.stringify(timelineHeader(`slo-harness ${HARNESS_VERSION}`)) + '\n');
+    }
     appendFileSync(this.file, JSON.stringify(record) + '\n');
   }
 

@@ -1,8 +1,8 @@
-// Folds k6 samples into one LoadRecord per second. Only the seconds still open (a few, while late samples
+// Folds the samples of any load engine into one LoadRecord per second. Only the seconds still open (a few, while late samples
 // can arrive) are held in memory, so memory grows with neither the run's length nor its request count.
 import type { LoadRecord } from '../contract/timeline.ts';
 import { createHistogram, encodeHistogram, recordMs, type LatencyHistogram } from '../contract/histogram.ts';
-import type { K6Sample } from './k6-csv.ts';
+import type { LoadSink, RequestSample } from './sink.ts';
 
 interface Bucket {
   requests: number;
@@ -34,32 +34,13 @@ const bump = (counts: Record<string, number>, key: string, by = 1) => {
   counts[key] = (counts[key] ?? 0) + by;
 };
 
-/** k6 error_code ranges (https://grafana.com/docs/k6/latest/javascript-api/error-codes/) -> an error kind. */
-export function errorKind(status: string, errorCode: string): string {
-  const code = Number(errorCode);
-  if (status === '0' || status === '') {
-    if (code === 1050 || code === 1211) return 'timeout';
-    if (code === 1212) return 'connection refused';
-    if (code === 1220) return 'connection reset';
-    if (code >= 1100 && code < 1200) return 'dns';
-    if (code >= 1200 && code < 1300) return 'tcp';
-    if (code >= 1300 && code < 1400) return 'tls';
-    if (code >= 1600 && code < 1700) return 'http2';
-    return 'no response';
-  }
-  const http = Number(status);
-  if (http >= 500) return '5xx';
-  if (http >= 400) return '4xx';
-  return 'unexpected status';
-}
-
 function emptyBucket(): Bucket {
   return {
     requests: 0, failed: 0, status: {}, errors: {}, latency: createHistogram(), byName: {}, versions: {}, instances: {}, iterations: 0, dropped: 0,
   };
 }
 
-export class LoadAggregator {
+export class LoadAggregator implements LoadSink {
   private readonly open = new Map<number, Bucket>();
   /** First second not yet written; samples older than this are late. */
   private nextSecond: number | null = null;
@@ -69,9 +50,10 @@ export class LoadAggregator {
 
   constructor(private readonly options: AggregatorOptions) {}
 
-  add(sample: K6Sample): void {
+  /** The open bucket of time `t`; a sample of a second already written counts in the oldest open one. */
+  private bucketAt(t: number): Bucket {
     this.samples += 1;
-    let second = Math.floor(sample.timeMs / 1000) * 1000;
+    let second = Math.floor(t / 1000) * 1000;
     if (this.nextSecond === null) this.nextSecond = second;
     if (second < this.nextSecond) {
       // Its second is already on disk: count it in the oldest open second rather than lose it.
@@ -84,45 +66,45 @@ export class LoadAggregator {
       bucket = emptyBucket();
       this.open.set(second, bucket);
     }
-    switch (sample.metric) {
-      case 'http_reqs': {
-        bucket.requests += sample.value;
-        bump(bucket.status, sample.status === '' ? '0' : sample.status, sample.value);
-        const entry = (bucket.byName[sample.name || 'unnamed'] ??= { requests: 0, failed: 0 });
-        entry.requests += sample.value;
-        break;
-      }
-      case 'http_req_duration':
-        recordMs(bucket.latency, sample.value);
-        break;
-      case 'http_req_failed':
-        if (sample.value > 0) {
-          bucket.failed += 1;
-          bump(bucket.errors, errorKind(sample.status, sample.errorCode));
-          (bucket.byName[sample.name || 'unnamed'] ??= { requests: 0, failed: 0 }).failed += 1;
-        }
-        break;
-      case 'checks':
-        if (sample.value === 0) bump(bucket.errors, 'check failed');
-        break;
-      case 'iterations':
-        bucket.iterations += sample.value;
-        break;
-      case 'dropped_iterations':
-        bucket.dropped += sample.value;
-        break;
-      case 'app_responses': {
-        const tags = new URLSearchParams(sample.extraTags);
-        const version = tags.get('version');
-        const instance = tags.get('instance');
-        if (version) bump(bucket.versions, version, sample.value);
-        if (instance) bump(bucket.instances, instance, sample.value);
-        break;
-      }
-      default:
-        // vus and the like only move the clock (maxSecond) forward.
-        break;
+    return bucket;
+  }
+
+  request(sample: RequestSample): void {
+    const bucket = this.bucketAt(sample.t);
+    bucket.requests += 1;
+    bump(bucket.status, String(sample.status));
+    const entry = (bucket.byName[sample.name || 'unnamed'] ??= { requests: 0, failed: 0 });
+    entry.requests += 1;
+    recordMs(bucket.latency, sample.latencyMs);
+    if (sample.failure !== null) {
+      bucket.failed += 1;
+      entry.failed += 1;
+      bump(bucket.errors, sample.failure);
     }
+    if (sample.version) bump(bucket.versions, sample.version);
+    if (sample.instance) bump(bucket.instances, sample.instance);
+  }
+
+  iterations(t: number, count: number): void {
+    this.bucketAt(t).iterations += count;
+  }
+
+  dropped(t: number, count: number): void {
+    this.bucketAt(t).dropped += count;
+  }
+
+  served(t: number, version: string | undefined, instance: string | undefined, count: number): void {
+    const bucket = this.bucketAt(t);
+    if (version) bump(bucket.versions, version, count);
+    if (instance) bump(bucket.instances, instance, count);
+  }
+
+  note(t: number, kind: string): void {
+    bump(this.bucketAt(t).errors, kind);
+  }
+
+  tick(t: number): void {
+    this.bucketAt(t);
   }
 
   /** Writes out every second that ended at or before `watermarkMs` and that some sample has reached. */

@@ -1,12 +1,17 @@
-// The pure halves of the scenarios (plans, env, thresholds) and the runner's reading of k6 options.
+// The pure halves of the scenarios (plans, declarations, k6 env and options, thresholds) and the runner's
+// reading of the asked rate.
 import { describe, expect, it } from 'vitest';
-import { parseScenarioEnv, parseWeights, pickKind } from '../scenarios/lib/env.ts';
+import { parseK6Env, SCENARIO_JSON_ENV } from '../scenarios/lib/k6-env.ts';
+import { referenceMix } from '../scenarios/lib/mix.ts';
 import { optionsFor } from '../scenarios/lib/options.ts';
+import { fillTemplate, pickRequest, resolveScenarioDefinition } from '../scenarios/lib/scenario.ts';
+import spike from '../scenarios/spike.ts';
 import { growthPlan, planFor, rateAt, spikePlan, sustainedPlan, type LoadPlan } from '../scenarios/lib/plan.ts';
 import { parseThresholds, thresholdsFromSlo } from '../scenarios/lib/thresholds.ts';
-import { askedIterations, executionPlanFromOptions, parseGoDuration } from './execution-plan.ts';
+import { executionPlanFromOptions, parseGoDuration } from './k6/execution-plan.ts';
+import { askedIterations, askedPlanOf } from './asked-rate.ts';
 import { SaturationDetector } from './saturation.ts';
-import { resolveScenario, scenarioEnv } from './scenarios.ts';
+import { isK6Script, loadScenarioModule, resolveScenario, resolveStepScenario } from './scenarios.ts';
 import type { LoadRecord } from '../contract/timeline.ts';
 
 const params = { rateBase: 10, ratePeak: 100, durationS: 600, timeScale: 0.1 };
@@ -47,36 +52,70 @@ describe('stage plans', () => {
   });
 });
 
-describe('scenario env', () => {
-  it('parses the harness settings and defaults the peak to 10x base', () => {
-    const env = parseScenarioEnv({ BASE_URL: 'http://x:1/', RATE_BASE: '7', WEIGHTS: 'read=1,write=1,cpu=0', SLO_THRESHOLDS: JSON.stringify(thresholdsFromSlo({ p95Ms: 300, errorRatePercent: 1 })) });
-    expect(env).toMatchObject({ baseUrl: 'http://x:1', rateBase: 7, ratePeak: 70, timeScale: 1, weights: { read: 1, write: 1, cpu: 0 } });
-    expect(env.thresholds).toEqual({ http_req_duration: ['p(95)<300'], http_req_failed: ['rate<0.01'] });
+const mixParams = { weights: { read: 7, write: 2, cpu: 1 }, cpuMs: 20 };
+
+describe('scenario declarations', () => {
+  it('a built-in module declares its plan and mix once; resolving drops zero-weight requests', () => {
+    const resolved = resolveScenarioDefinition(spike, { ...params, ...mixParams });
+    expect(resolved.name).toBe('spike');
+    expect(resolved.plan).toEqual(spikePlan(params));
+    expect(resolved.requests.map((r) => [r.name, r.weight])).toEqual([['GET /api/items/:id', 7], ['POST /api/orders', 2], ['GET /api/cpu', 1]]);
+    expect(resolved.requests[1]).toMatchObject({ idempotencyKey: true, ackJsonField: 'id', expectStatus: [200, 201] });
+    expect(resolved.requests[2]!.path).toBe('/api/cpu?ms=20');
+    const readsOnly = resolveScenarioDefinition(spike, { ...params, weights: { read: 1, write: 0, cpu: 0 }, cpuMs: 0 });
+    expect(readsOnly.requests.map((r) => r.name)).toEqual(['GET /api/items/:id']);
+    expect(() => resolveScenarioDefinition(spike, { ...params, weights: { read: 0, write: 0, cpu: 0 }, cpuMs: 0 })).toThrow(/weight 0/);
+  });
+
+  it('fills templates with integers in range and picks requests in proportion to their weights', () => {
+    let x = 0;
+    const values = Array.from({ length: 1000 }, () => Number(fillTemplate('{int:1:5}', () => (x++ % 1000) / 1000)));
+    expect(new Set(values)).toEqual(new Set([1, 2, 3, 4, 5]));
+    expect(fillTemplate('/a/{int:7:7}?b={int:0:0}')).toBe('/a/7?b=0');
+    const mix = referenceMix({ weights: { read: 70, write: 20, cpu: 10 }, cpuMs: 5 });
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 1000; i++) {
+      const name = pickRequest(mix, i / 1000).name;
+      counts[name] = (counts[name] ?? 0) + 1;
+    }
+    expect(counts).toEqual({ 'GET /api/items/:id': 700, 'POST /api/orders': 200, 'GET /api/cpu': 100 });
+  });
+
+  it('loads built-in and user modules, and refuses a file that declares no scenario', async () => {
+    expect((await loadScenarioModule(resolveScenario('growth'))).name).toBe('growth');
+    const resolved = await resolveStepScenario('sustained', { ...params, ...mixParams });
+    expect(resolved.plan.executor).toBe('constant-arrival-rate');
+    await expect(loadScenarioModule(resolveScenario('scenarios/lib/plan.ts'))).rejects.toMatchObject({ code: 'SLO_ERR_SCENARIO_UNKNOWN', exitCode: 2 });
+    expect(isK6Script('mine.k6.ts')).toBe(true);
+    expect(isK6Script('mine.ts')).toBe(false);
+  });
+});
+
+describe('k6 env and options (the generic k6 script)', () => {
+  const resolved = resolveScenarioDefinition(spike, { ...params, ...mixParams, cpuMs: 100 });
+  const env = (extra: Record<string, string> = {}) => ({ BASE_URL: 'http://x:1/', [SCENARIO_JSON_ENV]: JSON.stringify(resolved), ...extra });
+
+  it('reads the resolved scenario, thresholds and VU overrides', () => {
+    const parsed = parseK6Env(env({ SLO_THRESHOLDS: JSON.stringify(thresholdsFromSlo({ p95Ms: 300, errorRatePercent: 1 })) }));
+    expect(parsed).toMatchObject({ baseUrl: 'http://x:1', scenario: { name: 'spike' } });
+    expect(parsed.thresholds).toEqual({ http_req_duration: ['p(95)<300'], http_req_failed: ['rate<0.01'] });
   });
 
   it('refuses bad values with the variable name', () => {
-    expect(() => parseScenarioEnv({})).toThrow(/BASE_URL/);
-    expect(() => parseScenarioEnv({ BASE_URL: 'http://x', RATE_BASE: 'fast' })).toThrow(/RATE_BASE/);
-    expect(() => parseWeights('read=1,delete=2')).toThrow(/delete/);
-    expect(() => parseWeights('read=0')).toThrow(/above 0/);
+    expect(() => parseK6Env({})).toThrow(/BASE_URL/);
+    expect(() => parseK6Env({ BASE_URL: 'http://x' })).toThrow(/SLO_SCENARIO/);
+    expect(() => parseK6Env({ BASE_URL: 'http://x', SLO_SCENARIO: '{"name":"x"}' })).toThrow(/resolved scenario/);
+    expect(() => parseK6Env(env({ MAX_VUS: '0' }))).toThrow(/MAX_VUS/);
     expect(() => parseThresholds('[1]')).toThrow(/object/);
   });
 
-  it('picks kinds in proportion to the weights', () => {
-    const weights = { read: 70, write: 20, cpu: 10 };
-    const counts = { read: 0, write: 0, cpu: 0 };
-    for (let i = 0; i < 1000; i++) counts[pickKind(weights, i / 1000)] += 1;
-    expect(counts).toEqual({ read: 700, write: 200, cpu: 100 });
-  });
-
-  it('sizes an open-model scenario from the peak rate, with VU overrides', () => {
-    const env = parseScenarioEnv({ BASE_URL: 'http://x', CPU_MS: '100' });
-    const options = optionsFor(growthPlan(params), env);
-    const scenario = options.scenarios.growth as Record<string, unknown>;
+  it('sizes an open-model scenario from the peak rate and the slowest request, with VU overrides', () => {
+    const options = optionsFor(parseK6Env(env()));
+    const scenario = options.scenarios.spike as Record<string, unknown>;
     expect(scenario.executor).toBe('ramping-arrival-rate');
-    expect(scenario.maxVUs as number).toBeGreaterThanOrEqual(100 * 0.1 * 10);
-    const tiny = optionsFor(sustainedPlan(params), parseScenarioEnv({ BASE_URL: 'http://x', MAX_VUS: '2' }));
-    expect(tiny.scenarios.sustained).toMatchObject({ executor: 'constant-arrival-rate', maxVUs: 2, preAllocatedVUs: 2, rate: 10, duration: '60000ms' });
+    expect(scenario.maxVUs as number).toBeGreaterThanOrEqual(100 * 0.1 * 20);
+    const tiny = optionsFor(parseK6Env(env({ MAX_VUS: '2' })));
+    expect(tiny.scenarios.spike).toMatchObject({ maxVUs: 2, preAllocatedVUs: 2 });
   });
 });
 
@@ -143,11 +182,15 @@ describe('saturation', () => {
 });
 
 describe('scenario names', () => {
-  it('maps built-in names to their scripts, takes other names as paths, refuses missing ones', () => {
+  it('maps built-in names to their modules, takes other names as paths, refuses missing ones', () => {
     expect(resolveScenario('spike')).toMatch(/scenarios\/spike\.ts$/);
-    expect(resolveScenario('harness/load/plan.test.ts', process.cwd())).toMatch(/plan\.test\.ts$/);
+    expect(resolveScenario('load/plan.test.ts', process.cwd())).toMatch(/plan\.test\.ts$/);
     expect(() => resolveScenario('nope')).toThrow(expect.objectContaining({ code: 'SLO_ERR_SCENARIO_UNKNOWN', exitCode: 2 }));
-    const env = scenarioEnv({ rateBase: 5, ratePeak: 50, durationS: 60, timeScale: 0.1, weights: { read: 7, write: 2, cpu: 1 }, cpuMs: 20 });
-    expect(parseScenarioEnv({ BASE_URL: 'http://x', ...env })).toMatchObject({ rateBase: 5, ratePeak: 50, durationS: 60, timeScale: 0.1, weights: { read: 7, write: 2, cpu: 1 }, cpuMs: 20 });
+  });
+
+  it('a declaration asks exactly its plan', () => {
+    const asked = askedPlanOf(sustainedPlan(params));
+    expect(asked.totalS).toBe(60);
+    expect(askedIterations(asked, 0, 60)).toBeCloseTo(600, 6);
   });
 });

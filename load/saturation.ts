@@ -16,10 +16,10 @@ export interface SaturationLimits {
    * may be in flight before a shortfall counts as the generator's.
    */
   inFlightS: number;
-  /** k6 using this share of all cores is the bottleneck itself. */
+  /** The generator using this share of all cores is the bottleneck itself. */
   maxCpuShare: number;
   /**
-   * Mean delay, in ms, between a k6 thread becoming runnable and running. Above it k6's clock reads its own
+   * Mean delay, in ms, between a generator thread becoming runnable and running. Above it its clock reads its own
    * queueing as the service's latency: starved by other processes. (Total wait time alone misleads: many
    * threads each waiting a little add up without delaying any one request much.)
    */
@@ -31,11 +31,11 @@ export const DEFAULT_LIMITS: SaturationLimits = {
 };
 
 export interface CpuWindow {
-  /** Seconds of CPU k6 used, of wall time, and spent runnable but waiting for a CPU, over the same window. */
+  /** Seconds of CPU the generator used, of wall time, and spent runnable but waiting for a CPU, over the same window. */
   cpuS: number;
   wallS: number;
   waitS: number;
-  /** Times k6's threads were put on a CPU in the window. */
+  /** Times the generator's threads were put on a CPU in the window. */
   slices: number;
   cores: number;
 }
@@ -49,7 +49,8 @@ export class SaturationDetector {
   private inPlanAchieved = 0;
   private inPlanSeconds = 0;
 
-  constructor(limits: Partial<SaturationLimits> = {}) {
+  /** `generator` names the engine in the reasons ("k6", "the embedded engine"). */
+  constructor(limits: Partial<SaturationLimits> = {}, private readonly generator = 'the load generator') {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
   }
 
@@ -62,7 +63,7 @@ export class SaturationDetector {
     this.dropped += record.dropped;
     const tolerated = Math.max(this.limits.minDropped, this.limits.droppedRatio * this.iterations);
     if (this.dropped > tolerated) {
-      return `k6 dropped ${this.dropped} iterations (tolerance ${Math.floor(tolerated)}): not enough VUs or CPU for the asked rate`;
+      return `${this.generator} dropped ${this.dropped} iterations (tolerance ${Math.floor(tolerated)}): not enough workers or CPU for the asked rate`;
     }
     if (!inPlan || record.targetRate === undefined) {
       this.window.length = 0;
@@ -78,7 +79,7 @@ export class SaturationDetector {
     const achieved = this.window.reduce((sum, r) => sum + r.iterations, 0);
     const inFlight = (asked / this.limits.windowS) * this.limits.inFlightS;
     if (asked >= 10 && achieved + inFlight < this.limits.minAchievedRatio * asked) {
-      return `k6 achieved ${(achieved / this.limits.windowS).toFixed(1)} iterations/s of ${(asked / this.limits.windowS).toFixed(1)} asked over ${this.limits.windowS} s`;
+      return `${this.generator} achieved ${(achieved / this.limits.windowS).toFixed(1)} iterations/s of ${(asked / this.limits.windowS).toFixed(1)} asked over ${this.limits.windowS} s`;
     }
     return null;
   }
@@ -87,7 +88,7 @@ export class SaturationDetector {
   final(): string | null {
     const asked = this.inPlanAsked;
     if (asked >= 10 && this.inPlanAchieved + this.inPlanSeconds < this.limits.minAchievedRatio * asked) {
-      return `k6 achieved ${this.inPlanAchieved} of ${Math.round(asked)} iterations asked over ${this.inPlanSeconds} s of schedule`;
+      return `${this.generator} achieved ${this.inPlanAchieved} of ${Math.round(asked)} iterations asked over ${this.inPlanSeconds} s of schedule`;
     }
     return null;
   }
@@ -96,11 +97,11 @@ export class SaturationDetector {
     if (w.wallS <= 0) return null;
     const share = w.cpuS / (w.wallS * w.cores);
     if (share >= this.limits.maxCpuShare) {
-      return `k6 used ${(share * 100).toFixed(0)} % of ${w.cores} cores over ${w.wallS.toFixed(1)} s: the generator is the bottleneck`;
+      return `${this.generator} used ${(share * 100).toFixed(0)} % of ${w.cores} cores over ${w.wallS.toFixed(1)} s: the generator is the bottleneck`;
     }
     const meanDelayMs = w.slices > 0 ? (w.waitS / w.slices) * 1000 : 0;
     if (meanDelayMs > this.limits.maxMeanRunDelayMs) {
-      return `k6 threads waited ${meanDelayMs.toFixed(1)} ms on average for a CPU each time they became runnable (${w.waitS.toFixed(2)} s in all over ${w.wallS.toFixed(1)} s): starved of CPU`;
+      return `${this.generator}'s threads waited ${meanDelayMs.toFixed(1)} ms on average for a CPU each time they became runnable (${w.waitS.toFixed(2)} s in all over ${w.wallS.toFixed(1)} s): starved of CPU`;
     }
     return null;
   }

@@ -1,20 +1,7 @@
-// growth: ramping arrival rate from RATE_BASE through three steps to RATE_PEAK, a hold, and back.
-// Open model only: the executor starts iterations at the asked rate whatever the latency, so a slow
-// service cannot slow the load down (k6 reports iterations it could not start as dropped_iterations).
-import { parseScenarioEnv } from './lib/env.ts';
-import { announcePlan, iteration } from './lib/mix.ts';
-import { optionsFor } from './lib/options.ts';
+// growth: the reference mix at a rate ramping from the base through three steps to the peak, a hold at the
+// peak, and a return to the base. Open model: arrivals follow the plan whatever the latency.
+import { referenceMix } from './lib/mix.ts';
 import { growthPlan } from './lib/plan.ts';
+import { defineScenario } from './lib/scenario.ts';
 
-const env = parseScenarioEnv(__ENV);
-const plan = growthPlan(env);
-
-export const options = optionsFor(plan, env);
-
-export function setup(): void {
-  announcePlan(plan);
-}
-
-export default function (): void {
-  iteration(env);
-}
+export default defineScenario({ name: 'growth', plan: growthPlan, requests: referenceMix });

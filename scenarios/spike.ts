@@ -1,20 +1,7 @@
-// spike: steady RATE_BASE, a jump to RATE_PEAK (10x base by default) within seconds, a hold, a drop, recovery.
-// Open model only: the executor starts iterations at the asked rate whatever the latency, so a slow
-// service cannot slow the load down (k6 reports iterations it could not start as dropped_iterations).
-import { parseScenarioEnv } from './lib/env.ts';
-import { announcePlan, iteration } from './lib/mix.ts';
-import { optionsFor } from './lib/options.ts';
+// spike: the reference mix at a steady base, a jump to the peak (10x the base by default) within seconds, a
+// hold, a drop, and recovery at the base. Open model: a slow service cannot slow the load down.
+import { referenceMix } from './lib/mix.ts';
 import { spikePlan } from './lib/plan.ts';
+import { defineScenario } from './lib/scenario.ts';
 
-const env = parseScenarioEnv(__ENV);
-const plan = spikePlan(env);
-
-export const options = optionsFor(plan, env);
-
-export function setup(): void {
-  announcePlan(plan);
-}
-
-export default function (): void {
-  iteration(env);
-}
+export default defineScenario({ name: 'spike', plan: spikePlan, requests: referenceMix });

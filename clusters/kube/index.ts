@@ -107,16 +107,13 @@ export class KubeCluster implements Cluster {
     if (!disruptionsAllowed(namespace.metadata?.labels)) throw disruptionRefusal(ns, action);
   }
 
+  /**
+   * Carries an action out. The harness records action.start / action.end around it (contract/timeline.ts
+   * EVENT_WRITERS); the adapter records only what it observes (pods, rollout progress, roles).
+   */
   private async action<T>(action: ActionName, detail: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
-    this.ctx.timeline.event('action.start', SOURCE, { action, detail });
-    try {
-      const result = await run();
-      this.ctx.timeline.event('action.end', SOURCE, { action, ok: true });
-      return result;
-    } catch (err) {
-      this.ctx.timeline.event('action.end', SOURCE, { action, ok: false, error: (err as Error).message });
-      throw err;
-    }
+    this.ctx.log(`kube: ${action} ${JSON.stringify(detail)}`);
+    return run();
   }
 
   private readDeployment(): Promise<DeploymentLike> {

@@ -172,7 +172,8 @@ describe('actions in a namespace that opted in', () => {
     const records = timeline();
     expect(eventsOf(records, 'rollout').map((e) => [e.data.state, e.data.updated])).toEqual([['start', 0], ['progress', 1], ['progress', 2], ['complete', 3]]);
     expect(eventsOf(records, 'rollout')[0]!.data).toMatchObject({ from: 'v1', to: 'v2', total: 3 });
-    expect(eventsOf(records, 'action.end').map((e) => e.data)).toEqual([{ action: 'rollout', ok: true }]);
+    // The harness records actions; the adapter only what it observes.
+    expect(eventsOf(records, 'action.end')).toEqual([]);
   });
 
   it('restarts through the restartedAt annotation when the version does not change', async () => {
@@ -199,7 +200,7 @@ describe('actions in a namespace that opted in', () => {
     expect(del[0]!.query.get('gracePeriodSeconds')).toBe('0');
     await waitFor('pod.stop', () => eventsOf(timeline(), 'pod.stop').length === 1);
     expect(eventsOf(timeline(), 'pod.stop')[0]!.data).toMatchObject({ pod: victim, reason: 'killed' });
-    expect(types(timeline())).toEqual(expect.arrayContaining(['action.start', 'action.end']));
+    expect(types(timeline())).not.toContain('action.start');
   });
 
   it('fails CloudNativePG over like `kubectl cnpg promote`: targetPrimary through the status subresource', async () => {
@@ -223,7 +224,7 @@ describe('actions in a namespace that opted in', () => {
     await done;
     await waitFor('db.role events', () => eventsOf(timeline(), 'db.role').length === 3);
     expect(eventsOf(timeline(), 'db.role').map((e) => `${e.data.member}:${e.data.role}`)).toEqual(['orders-db-1:primary', 'orders-db-1:down', 'orders-db-2:primary']);
-    expect(eventsOf(timeline(), 'action.end').map((e) => e.data)).toEqual([{ action: 'failover', ok: true }]);
+    expect(eventsOf(timeline(), 'action.end')).toEqual([]);
   });
 
   it('runs the user failover command for databases outside the cluster, and reports its failure', async () => {
@@ -235,7 +236,6 @@ describe('actions in a namespace that opted in', () => {
 
     const bad = makeCluster(ns, { cnpgCluster: '', failoverCommand: 'echo "instance not found" >&2; exit 4' });
     await expect(bad.cluster.failover!()).rejects.toMatchObject({ code: 'SLO_ERR_ENV_PROCESS_FAILED', message: expect.stringContaining('instance not found') });
-    expect(eventsOf(bad.timeline(), 'action.end')[0]!.data).toMatchObject({ action: 'failover', ok: false });
   });
 
   it('has no failover at all when there is neither a CNPG cluster nor a command', async () => {
@@ -299,9 +299,8 @@ describe('API failures become SloErrors', () => {
   it('records a refused pod deletion as a failed action', async () => {
     const ns = seed({ 'slo-harness.io/disruptions': 'allowed' });
     standin.fail('DELETE', /\/pods\//, 403);
-    const { cluster, timeline } = makeCluster(ns);
+    const { cluster } = makeCluster(ns);
     await expect(cluster.killPod('app-v1-2')).rejects.toMatchObject({ code: 'SLO_ERR_KUBE_API', message: expect.stringContaining('DELETE pod') });
-    expect(eventsOf(timeline(), 'action.end')[0]!.data).toMatchObject({ action: 'kill', ok: false });
   });
 
   it('says when the API server cannot be reached at all', async () => {

@@ -18,9 +18,9 @@ import { CpuMeter, groupCpuSeconds } from './cpu.ts';
 import { startHaproxy, type LoadBalancer } from './haproxy.ts';
 import { DEFAULT_SPEC, decide, emptyMemory, type HpaMemory, type HpaSpec, type PodView } from './hpa.ts';
 import { Pod, type StopReason } from './pod.ts';
-import { claimRunDir, freePort, reapStaleGroups, sleep } from './processes.ts';
+import { claimRunDir, freePort, reapRunGroups, reapStaleGroups, sleep } from './processes.ts';
 import { reapDatabase, startDatabase, type Database } from './database/index.ts';
-import { startPrometheus, type PrometheusServer } from './prometheus.ts';
+import { queryServerP95, startPrometheus, type PrometheusServer } from './prometheus.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -50,6 +50,16 @@ export interface LocalSettings {
   database: boolean;
   /** Start Prometheus (default true). */
   prometheus: boolean;
+}
+
+/**
+ * A compressed profile compresses this target's own autoscaler clocks too: with upstream's 300 s scale-down
+ * stabilization a ten-times-shorter spike could never be seen scaling back. The user's settings win.
+ */
+function compressedDefaults(timeScale: number | undefined, syncS: number): Record<string, string> {
+  if (timeScale === undefined || timeScale >= 1) return {};
+  const scaled = (seconds: number) => String(Math.max(syncS, Math.round(seconds * timeScale)));
+  return { scaleDownStabilizationS: scaled(300), cpuInitializationPeriodS: scaled(300) };
 }
 
 function readSettings(settings: ClusterOptions['settings'] = {}): LocalSettings {
@@ -98,10 +108,12 @@ class LocalCluster implements Cluster {
   private lastReplicasEvent = '';
   private stopping = false;
   private downPromise: Promise<void> | undefined;
+  private telemetryEnv: Record<string, string>;
   private readonly onAbort = () => void this.down();
 
   constructor(private readonly ctx: ClusterContext, private readonly options: ClusterOptions) {
-    this.settings = readSettings(options.settings);
+    this.settings = readSettings({ ...compressedDefaults(options.timeScale, options.autoscalerSyncS ?? 15), ...options.settings });
+    this.telemetryEnv = {};
     this.replicas = options.replicas ?? { min: 3, max: 20, initial: 3 };
     this.version = options.version ?? 'v1';
     this.desired = this.replicas.initial;
@@ -135,6 +147,27 @@ class LocalCluster implements Cluster {
   endpoint(): Endpoint {
     if (!this.endpointValue) throw errors.SLO_ERR_ENV_PROCESS_FAILED('the local cluster is not up');
     return this.endpointValue;
+  }
+
+  serverLatency(fromMs: number, toMs: number): Promise<{ p95Ms: number | null; requests: number }> {
+    if (!this.prometheus) return Promise.reject(errors.SLO_ERR_ENV_PROCESS_FAILED('the local cluster runs no Prometheus (prometheus=false)'));
+    return queryServerP95(this.prometheus.url, fromMs, toMs);
+  }
+
+  /** The pods run on this machine, so they reach the harness's OTLP receiver on loopback. */
+  sendTelemetryTo(env: Record<string, string>): void {
+    this.telemetryEnv = { ...env };
+  }
+
+  podLogsDir(): string {
+    return join(this.ctx.runDir, 'logs');
+  }
+
+  /** Only the named run folder: its process groups from the pid files, and its database processes. */
+  async reap(runDir: string): Promise<string> {
+    const groups = reapRunGroups(runDir);
+    const database = await reapDatabase(runDir);
+    return `reaped ${groups} processes and ${database} database processes left in ${runDir}`;
   }
 
   /** Pods by name, for tests and diagnostics. */
@@ -239,7 +272,7 @@ class LocalCluster implements Cluster {
   private async startPod(version: string): Promise<Pod> {
     if (this.stopping) throw errors.SLO_ERR_RUN_ABORTED('the local cluster is shutting down');
     const name = `app-${version}-${++this.podCounter}`;
-    const env: Record<string, string> = { ...this.options.env };
+    const env: Record<string, string> = { ...this.options.env, ...this.telemetryEnv };
     if (this.database) env.DATABASE_URL = this.database.url;
     if (this.settings.drainDelayMs !== undefined) env.DRAIN_DELAY_MS = String(this.settings.drainDelayMs);
     const pod = new Pod({ name, version, port: await freePort(), runDir: this.ctx.runDir, env, ...this.appCommand() });

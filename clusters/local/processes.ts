@@ -189,28 +189,42 @@ export function reapStaleGroups(runsRoot: string): { killed: number; staleRuns: 
   if (!existsSync(runsRoot)) return { killed: 0, staleRuns };
   let killed = 0;
   for (const run of readdirSync(runsRoot)) {
-    const dir = join(runsRoot, run, 'pids');
-    const ownerFile = join(dir, 'owner');
-    if (!existsSync(ownerFile)) continue;
-    const owner = Number(readFileSync(ownerFile, 'utf8'));
-    if (owner === process.pid || (owner > 0 && processAlive(owner))) continue;
-    staleRuns.push(join(runsRoot, run));
-    for (const file of readdirSync(dir)) {
-      if (!file.endsWith('.pid')) continue;
-      const pidFile = join(dir, file);
-      for (const pid of markedPids(pidFile)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-          killed++;
-        } catch {
-          // gone meanwhile
-        }
-      }
-      rmSync(pidFile, { force: true });
-    }
-    rmSync(ownerFile, { force: true });
+    const runDir = join(runsRoot, run);
+    if (!isStale(runDir)) continue;
+    staleRuns.push(runDir);
+    killed += reapRunGroups(runDir);
   }
   return { killed, staleRuns };
+}
+
+/** A run folder whose owning harness process is gone (its pid files may name live orphans). */
+function isStale(runDir: string): boolean {
+  const ownerFile = join(runDir, 'pids', 'owner');
+  if (!existsSync(ownerFile)) return false;
+  const owner = Number(readFileSync(ownerFile, 'utf8'));
+  return !(owner === process.pid || (owner > 0 && processAlive(owner)));
+}
+
+/** SIGKILLs every process group named by one run folder's pid files; returns how many it signalled. */
+export function reapRunGroups(runDir: string): number {
+  const dir = join(runDir, 'pids');
+  if (!existsSync(dir)) return 0;
+  let killed = 0;
+  for (const file of readdirSync(dir)) {
+    if (!file.endsWith('.pid')) continue;
+    const pidFile = join(dir, file);
+    for (const pid of markedPids(pidFile)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed++;
+      } catch {
+        // gone meanwhile
+      }
+    }
+    rmSync(pidFile, { force: true });
+  }
+  rmSync(join(dir, 'owner'), { force: true });
+  return killed;
 }
 
 /** A free loopback TCP port, chosen by the kernel. */

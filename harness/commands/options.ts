@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { errors } from '../../contract/errors.ts';
 import { clusterAdapters, type ClusterName } from '../../clusters/index.ts';
+import { ENGINE_NAMES, type EngineName } from '../../contract/names.ts';
 
 export interface CommonOptions {
   cluster?: string;
@@ -18,6 +19,16 @@ export interface CommonOptions {
   from?: string;
   to?: string;
   stepSeconds?: string;
+  engine?: string;
+}
+
+/** `--engine`, else the spec's `load.engine`; an unknown name is one line naming the valid ones. */
+export function parseEngineName(value: string | undefined, fromSpec: EngineName): EngineName {
+  if (value === undefined) return fromSpec;
+  if (!(ENGINE_NAMES as readonly string[]).includes(value)) {
+    throw errors.SLO_ERR_CLI_USAGE(`--engine must be one of ${ENGINE_NAMES.join(', ')}, got "${value}"`);
+  }
+  return value as EngineName;
 }
 
 export function parseClusterName(value: string | undefined): ClusterName {

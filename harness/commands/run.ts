@@ -7,13 +7,15 @@ import { errors } from '../../contract/errors.ts';
 import { resolveProfile, type ResolvedSuite, type SloSpec } from '../../contract/spec.ts';
 import { loadSpec } from '../spec-file.ts';
 import { ensureToolchain } from '../setup/toolchain.ts';
-import { assertActionsSupported, runSuite, scenarioScript, type RunOutcome } from '../run-suite.ts';
+import { runSuite, stepParams, stepScenarioSource, type RunOutcome } from '../run-suite.ts';
+import { assertActionsSupported } from '../actions.ts';
+import { createLoadEngine, isK6Script, resolveScenario, resolveStepScenario, type EngineName } from '../../load/index.ts';
 import { TimelineWriter } from '../timeline-file.ts';
 import { createTerminal, type Terminal } from '../progress.ts';
 import { startSelfTracing } from '../self-tracing.ts';
 import { LOCAL_ADAPTERS, loadClusterAdapter, type ClusterName } from '../../clusters/index.ts';
 import type { Cluster } from '../../clusters/types.ts';
-import { isQuiet, parseClusterName, parseSettings, parseStepNames, requireExistingFile, type CommonOptions } from './options.ts';
+import { isQuiet, parseClusterName, parseEngineName, parseSettings, parseStepNames, requireExistingFile, type CommonOptions } from './options.ts';
 import { printOutcome } from './summary.ts';
 
 export interface PreparedRun {
@@ -27,6 +29,7 @@ export interface PreparedRun {
   settings: Record<string, string>;
   scenario: string | undefined;
   baseline: string | undefined;
+  engine: EngineName;
 }
 
 export function selectSteps(suite: ResolvedSuite, names: string[] | undefined): ResolvedSuite {
@@ -53,8 +56,9 @@ export async function prepareRun(options: CommonOptions): Promise<PreparedRun> {
   const spec = loadSpec(specFile ?? undefined);
   const suite = selectSteps(resolveProfile(spec, options.profile ?? 'quick'), parseStepNames(options.steps));
   const scenario = requireExistingFile('--scenario', options.scenario);
-  // Every step's script must exist before anything starts (a typo must not surface mid-run).
-  for (const step of suite.steps) scenarioScript(step, scenario);
+  const engine = parseEngineName(options.engine, spec.load.engine);
+  // Every step's scenario must load and resolve before anything starts (a typo must not surface mid-run).
+  await checkScenarios(suite, scenario, engine);
   if (options.baseline !== undefined && !existsSync(join(options.baseline, 'report.json'))) {
     throw errors.SLO_ERR_CLI_USAGE(`--baseline "${options.baseline}" holds no report.json`, 'pass the folder of an earlier run, e.g. runs/<id>');
   }
@@ -68,8 +72,23 @@ export async function prepareRun(options: CommonOptions): Promise<PreparedRun> {
   assertActionsSupported(probe, suite);
   return {
     probe, cluster, spec, specFile, specText: specFile ? readFileSync(specFile, 'utf8') : null, suite,
-    settings, scenario, baseline: options.baseline,
+    settings, scenario, baseline: options.baseline, engine,
   };
+}
+
+/** Each step's scenario module loads and declares a plan and a mix; a k6 script only runs on k6 (exit 2). */
+export async function checkScenarios(suite: ResolvedSuite, override: string | undefined, engine: EngineName): Promise<void> {
+  for (const step of suite.steps) {
+    const source = stepScenarioSource(step, override);
+    if (isK6Script(source)) {
+      resolveScenario(source);
+      if (engine !== 'k6') {
+        throw errors.SLO_ERR_CLI_USAGE(`step "${step.name}": ${source} is a k6 script, which only the k6 engine runs`, 'add --engine k6 (with k6 v1.x on PATH), or write a scenario module (see scenarios/spike.ts)');
+      }
+      continue;
+    }
+    await resolveStepScenario(source, stepParams(step));
+  }
 }
 
 /** SIGINT/SIGTERM abort the run once; the teardown that follows must not be cut short by a second one. */
@@ -102,7 +121,10 @@ export async function runCommand(options: CommonOptions): Promise<number> {
   try {
     // A missing docker or kind is one line and exit 3, with no run folder half-written.
     await prepared.probe.checkEnvironment?.();
-    const tools = await ensureToolchain({ log: (line) => terminal.log(line), needsLocalTarget: LOCAL_ADAPTERS.has(prepared.cluster) });
+    await ensureToolchain({ log: (line) => terminal.log(line), needsLocalTarget: LOCAL_ADAPTERS.has(prepared.cluster) });
+    // The engine's program found or built before the run folder is written: a missing Go or k6 is one line, exit 3.
+    const engine = createLoadEngine(prepared.engine);
+    await engine.prepare((line) => terminal.log(line));
     if (controller.signal.aborted) throw errors.SLO_ERR_RUN_ABORTED('interrupted before the run started; nothing was started or written');
     const outcome: RunOutcome = await runSuite({
       cluster: prepared.cluster,
@@ -111,7 +133,7 @@ export async function runCommand(options: CommonOptions): Promise<number> {
       specText: prepared.specText,
       suite: prepared.suite,
       outDir: options.out ?? 'runs',
-      k6Path: tools.k6,
+      engine,
       settings: prepared.settings,
       signal: controller.signal,
       log: (line) => terminal.log(line),

@@ -2,18 +2,16 @@
 // can be driven by hand (k6, curl, a browser). `slo down` asks the owning `slo up` to tear down, or, when
 // that process died (SIGKILL, a crashed run), reaps what it left from the run folder's pid files.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errors } from '../../contract/errors.ts';
 import { ensureToolchain } from '../setup/toolchain.ts';
 import { TIMELINE_FILE } from '../../contract/timeline.ts';
 import { TimelineWriter } from '../timeline-file.ts';
-import { createRunDir, newRunId, RUN_META_FILE, writeRunMeta, type RunMeta } from '../run-dir.ts';
+import { createRunDir, newRunId, readRunMeta, RUN_META_FILE, writeRunMeta, type RunMeta } from '../run-dir.ts';
 import { HARNESS_VERSION } from '../version.ts';
 import { createTerminal } from '../progress.ts';
 import { LOCAL_ADAPTERS, loadClusterAdapter } from '../../clusters/index.ts';
-import { processAlive as alive, reapStaleGroups } from '../../clusters/local/processes.ts';
-import { reapDatabase } from '../../clusters/local/database/index.ts';
 import { parseClusterName, parseSettings, type CommonOptions } from './options.ts';
 import { abortOnSignals } from './run.ts';
 
@@ -50,6 +48,16 @@ export async function upCommand(options: CommonOptions): Promise<number> {
   }
 }
 
+/** Whether a process exists (signal 0 checks without signalling). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function downCommand(runDirArgument: string): Promise<number> {
   const runDir = resolve(runDirArgument);
   if (!existsSync(join(runDir, RUN_META_FILE))) throw errors.SLO_ERR_RUN_DIR_INVALID(`${runDir} is not a run folder`, 'pass the folder `slo up` printed');
@@ -62,8 +70,12 @@ export async function downCommand(runDirArgument: string): Promise<number> {
     process.stdout.write(`down: slo process ${owner} tore ${runDir} down\n`);
     return 0;
   }
-  const groups = reapStaleGroups(dirname(runDir));
-  const database = await reapDatabase(runDir);
-  process.stdout.write(`down: reaped ${groups} process groups and ${database} database processes left in ${runDir}\n`);
+  // Only this run folder, through its target's own reaping; a target with nothing on this machine has none.
+  const meta = readRunMeta(runDir);
+  const cluster = (await loadClusterAdapter(parseClusterName(meta.cluster)))(
+    { runDir, timeline: new TimelineWriter('/dev/null'), signal: AbortSignal.abort(), log: () => undefined }, {},
+  );
+  const summary = cluster.reap ? await cluster.reap(runDir) : `the ${meta.cluster} target leaves nothing on this machine to reap`;
+  process.stdout.write(`down: ${summary}\n`);
   return 0;
 }

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { errors } from '../../contract/errors.ts';
 import { loadSpec, parseSpec } from '../spec-file.ts';
 import { readRunMeta } from '../run-dir.ts';
-import { judgeAndReport } from '../run-suite.ts';
+import { judgeAndReport } from '../judge.ts';
 import { isQuiet, type CommonOptions } from './options.ts';
 import { printOutcome } from './summary.ts';
 

@@ -1,7 +1,7 @@
 // Everything outside npm that a run or the tests need, installed or located in one place, so `slo run`
-// and `npm test` agree on it. Each ensure* is cached and cheap the second time.
+// and `npm test` agree on it. Each ensure* is cached and cheap the second time. The load engine's own
+// program is the engine's business (load/engines.ts prepare()); k6 is never installed by this project.
 import { ensureDebianPackages } from './debian.ts';
-import { ensureK6 } from '../../load/k6-install.ts';
 import { ensureKustomize } from './kustomize.ts';
 
 /** The local target's parts. Chromium only for the tests (the HTML report is checked in a real browser). */
@@ -9,7 +9,6 @@ export const LOCAL_TARGET_PACKAGES = ['postgresql-15', 'patroni', 'etcd-server',
 export const TEST_ONLY_PACKAGES = ['chromium'] as const;
 
 export interface Toolchain {
-  k6: string;
   kustomize: string | null;
 }
 
@@ -18,8 +17,7 @@ export async function ensureToolchain(options: { log: (line: string) => void; fo
   if (options.forTests || options.needsLocalTarget !== false) packages.push(...LOCAL_TARGET_PACKAGES);
   if (options.forTests) packages.push(...TEST_ONLY_PACKAGES);
   if (packages.length > 0) await ensureDebianPackages(packages, { log: options.log });
-  const k6 = await ensureK6({ log: options.log });
   // kustomize only renders manifests (tests, kind); a local run does not need it.
   const kustomize = options.forTests ? await ensureKustomize() : null;
-  return { k6, kustomize };
+  return { kustomize };
 }

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
@@ -27,10 +27,10 @@ type Mix struct {
 	// staticBodies[i] is entry i's body rendered once when it has no
 	// placeholder (nil when empty).
 	staticBodies [][]byte
-	admission  *Admission
-	workers    *workerGauge
-	keyPrefix  string // run-unique prefix of Idempotency-Key values
-	dropURL    string
+	admission    *Admission
+	workers      *workerGauge
+	keyPrefix    string // run-unique prefix of Idempotency-Key values
+	dropURL      string
 }
 
 // NewMix builds the targeter's state. keyPrefix should be unique per run.
@@ -53,7 +53,7 @@ func NewMix(entries []Entry, baseURL string, adm *Admission, workers *workerGaug
 // unique across runs too.
 func NewKeyPrefix() (string, error) {
 	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	if _, err := crand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("idempotency key prefix: %w", err)
 	}
 	return hex.EncodeToString(b[:]), nil

@@ -90,14 +90,24 @@ func LoadPlan(r io.Reader) (Config, error) {
 	if err := decodeStrict(data, &generic, false); err != nil {
 		return Config{}, &PlanError{Problems: []string{"not valid JSON: " + err.Error()}}
 	}
-	if problems := unknownFields(generic, reflect.TypeFor[PlanSpec](), ""); len(problems) > 0 {
-		return Config{}, &PlanError{Problems: problems}
-	}
+	unknown := unknownFields(generic, reflect.TypeFor[PlanSpec](), "")
 	var spec PlanSpec
-	if err := decodeStrict(data, &spec, true); err != nil {
-		return Config{}, &PlanError{Problems: []string{describeDecodeError(err)}}
+	// Unknown keys are already reported above with their paths; decode the
+	// rest so that every other problem is reported in the same line.
+	if err := decodeStrict(data, &spec, len(unknown) == 0); err != nil {
+		return Config{}, &PlanError{Problems: append(unknown, describeDecodeError(err))}
 	}
-	return spec.Compile()
+	cfg, err := spec.Compile()
+	var pe *PlanError
+	switch {
+	case errors.As(err, &pe):
+		return Config{}, &PlanError{Problems: append(unknown, pe.Problems...)}
+	case err != nil:
+		return Config{}, err
+	case len(unknown) > 0:
+		return Config{}, &PlanError{Problems: unknown}
+	}
+	return cfg, nil
 }
 
 func decodeStrict(data []byte, v any, disallowUnknown bool) error {
@@ -152,7 +162,13 @@ func unknownFields(v any, t reflect.Type, path string) []string {
 		for _, k := range keys {
 			ft, ok := known[k]
 			if !ok {
-				problems = append(problems, fmt.Sprintf("%s: unknown field (known fields: %s)", joinPath(path, k), strings.Join(names, ", ")))
+				hint := "known fields: " + strings.Join(names, ", ")
+				for _, n := range names {
+					if strings.EqualFold(n, k) {
+						hint = fmt.Sprintf("did you mean %q?", n)
+					}
+				}
+				problems = append(problems, fmt.Sprintf("%s: unknown field (%s)", joinPath(path, k), hint))
 				continue
 			}
 			problems = append(problems, unknownFields(obj[k], ft, joinPath(path, k))...)

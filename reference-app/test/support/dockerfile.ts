@@ -67,10 +67,15 @@ export function dockerignoreFilter(text: string): (relativePath: string) => bool
   };
 }
 
-function filesUnder(root: string, folder = ''): string[] {
+/** Every file under `root`/`folder`, as paths relative to `root`/`folder` with `/` separators. */
+export function filesUnder(root: string, folder = ''): string[] {
+  return listFiles(join(root, folder));
+}
+
+function listFiles(root: string, folder = ''): string[] {
   return readdirSync(join(root, folder), { withFileTypes: true }).flatMap((entry) => {
     const path = folder === '' ? entry.name : `${folder}/${entry.name}`;
-    return entry.isDirectory() ? filesUnder(root, path) : [path];
+    return entry.isDirectory() ? listFiles(root, path) : [path];
   });
 }
 
@@ -120,7 +125,7 @@ export function buildStandIn(context: string, dockerfile = join(context, 'Docker
   const contextRoot = realpathSync(context);
   const ignore = readFileSync(join(contextRoot, '.dockerignore'), 'utf8');
   const admitted = dockerignoreFilter(ignore);
-  const contextFiles = new Set(filesUnder(contextRoot).filter(admitted));
+  const contextFiles = new Set(listFiles(contextRoot).filter(admitted));
   const work = mkdtempSync(join(tmpdir(), 'slo-docker-standin-'));
   const stages: Stage[] = [];
   const skipped: string[] = [];
@@ -166,7 +171,7 @@ export function buildStandIn(context: string, dockerfile = join(context, 'Docker
           if (from !== undefined) {
             const fromStage = stages.find((s) => s.name === from);
             if (!fromStage) throw new Error(`COPY --from=${from}: no such stage`);
-            cpSync(join(fromStage.root, source), inStage(intoFolder ? posix.join(destPath, posix.basename(source)) : destPath), { recursive: true });
+            cpSync(join(fromStage.root, source), inStage(intoFolder ? posix.join(destPath, posix.basename(source)) : destPath), { recursive: true, verbatimSymlinks: true });
             continue;
           }
           const clean = normalize(source).split(sep).join('/').replace(/\/+$/, '');
@@ -223,7 +228,7 @@ export function buildStandIn(context: string, dockerfile = join(context, 'Docker
 
 /** Files of the stand-in image under `imagePath`, relative to it. */
 export function imageFiles(image: StandInImage, imagePath: string): string[] {
-  return filesUnder(join(image.root, imagePath));
+  return listFiles(join(image.root, imagePath));
 }
 
 /** True when `path` is `folder` or inside it (both real paths). */

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { ensureK6 } from './k6-install.ts';
-import { ARCHIVE_FILE, archiveScript, k6OperatorManifests, k6OperatorYaml } from './k6-operator.ts';
+import { ensureK6 } from './locate.ts';
+import { ARCHIVE_FILE, archiveScript, k6OperatorManifests, k6OperatorYaml } from './operator.ts';
 
 const SCENARIOS = resolve(import.meta.dirname, '..', 'scenarios');
 

@@ -1,19 +1,6 @@
 // What rate a script asks for, read from its resolved options (`k6 inspect --execution-requirements`), so
 // any script, built-in or brought by the user, is judged against its own executors.
-import { rateAt, type Stage } from '../scenarios/lib/plan.ts';
-
-interface ScenarioRate {
-  startS: number;
-  startRate: number;
-  stages: Stage[];
-}
-
-export interface ExecutionPlan {
-  /** Seconds from the executors' start to the end of the last scenario (graceful stops excluded). */
-  totalS: number;
-  /** Only when every scenario is an arrival-rate (open model) executor; closed models have no asked rate. */
-  rates: ScenarioRate[] | null;
-}
+import type { AskedPlan, ScenarioRate } from '../asked-rate.ts';
 
 /** Go duration strings as k6 prints them: "1m30s", "900ms", "1.5s", "2h". */
 export function parseGoDuration(text: string | number | null | undefined): number {
@@ -33,7 +20,7 @@ export function parseGoDuration(text: string | number | null | undefined): numbe
 
 type RawScenario = Record<string, unknown> & { executor?: string };
 
-export function executionPlanFromOptions(options: { scenarios?: Record<string, RawScenario> | null; duration?: string | null }): ExecutionPlan {
+export function executionPlanFromOptions(options: { scenarios?: Record<string, RawScenario> | null; duration?: string | null }): AskedPlan {
   const scenarios = Object.values(options.scenarios ?? {});
   if (scenarios.length === 0) return { totalS: parseGoDuration(options.duration ?? null), rates: null };
   let totalS = 0;
@@ -56,17 +43,4 @@ export function executionPlanFromOptions(options: { scenarios?: Record<string, R
     }
   }
   return { totalS, rates };
-}
-
-/** Iterations asked in [fromS, toS) of the plan (numeric integral, 20 slices: exact enough for linear ramps). */
-export function askedIterations(plan: ExecutionPlan, fromS: number, toS: number): number | undefined {
-  if (!plan.rates) return undefined;
-  const slices = 20;
-  const width = (toS - fromS) / slices;
-  let sum = 0;
-  for (let i = 0; i < slices; i++) {
-    const mid = fromS + (i + 0.5) * width;
-    for (const s of plan.rates) sum += rateAt(s, mid - s.startS) * width;
-  }
-  return sum;
 }

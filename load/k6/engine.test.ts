@@ -5,12 +5,12 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventsOf, loadRecords, TIMELINE_FILE } from '../contract/timeline.ts';
-import { readTimeline, TimelineWriter } from '../harness/timeline-file.ts';
-import { decodeHistogram, percentileMs } from '../contract/histogram.ts';
-import { ensureK6 } from './k6-install.ts';
-import { runK6, type RunK6Options } from './run-k6.ts';
-import { startStandInService, type StandInService } from '../testing/stand-in-service.ts';
+import { eventsOf, loadRecords, TIMELINE_FILE } from '../../contract/timeline.ts';
+import { readTimeline, TimelineWriter } from '../../harness/timeline-file.ts';
+import { decodeHistogram, percentileMs } from '../../contract/histogram.ts';
+import { ensureK6 } from './locate.ts';
+import { runK6, type RunK6Options } from './engine.ts';
+import { startStandInService, type StandInService } from '../../testing/stand-in-service.ts';
 
 const SCENARIOS = resolve(import.meta.dirname, '..', 'scenarios');
 const slo = { p95Ms: 200, errorRatePercent: 1 };
