@@ -173,12 +173,13 @@ interface Round {
   failed: number;
 }
 
-async function throughputRound(target: Target, path: string, seconds: number): Promise<Round> {
+async function throughputRound(target: Target, path: string, seconds: number, pipelining: number): Promise<Round> {
   const serverBefore = cpuSeconds(target.pid);
   const selfBefore = selfCpuSeconds();
   const result = await autocannon({
     url: target.baseUrl,
     connections: CONNECTIONS,
+    pipelining,
     duration: seconds,
     requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: path === 'items' ? itemPath() : path }) }],
   });
@@ -406,6 +407,7 @@ interface BenchOptions {
   profileS: number;
   pin: boolean;
   keep: boolean;
+  pipelining: number;
 }
 
 function parseOptions(): BenchOptions {
@@ -421,6 +423,7 @@ function parseOptions(): BenchOptions {
       'profile-s': { type: 'string', default: '20' },
       'no-pin': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      pipelining: { type: 'string', default: '1' },
       'bare-server': { type: 'boolean', default: false },
     },
   });
@@ -440,6 +443,7 @@ function parseOptions(): BenchOptions {
     profileS: positive('profile-s', values['profile-s']),
     pin: !values['no-pin'],
     keep: values.keep,
+    pipelining: positive('pipelining', values.pipelining),
   };
 }
 
@@ -483,12 +487,12 @@ async function runBench(): Promise<void> {
     const detail: string[] = [];
     for (const path of ['/health', 'items']) {
       const label = path === 'items' ? '/api/items/:id' : path;
-      for (const target of [bare, reference]) await throughputRound(target, path, options.warmupS);
+      for (const target of [bare, reference]) await throughputRound(target, path, options.warmupS, options.pipelining);
       const rounds = { bare: [] as Round[], reference: [] as Round[] };
       for (let round = 0; round < options.rounds; round++) {
         // Alternate who goes first so neither server always runs right after the other's burst.
         const order = round % 2 === 0 ? [bare, reference] : [reference, bare];
-        for (const target of order) rounds[target.name].push(await throughputRound(target, path, options.roundS));
+        for (const target of order) rounds[target.name].push(await throughputRound(target, path, options.roundS, options.pipelining));
       }
       const ratios = rounds.reference.map((r, i) => r.rps / (rounds.bare[i]?.rps ?? Number.NaN));
       const cpuRatios = rounds.reference.map((r, i) => (rounds.bare[i]?.cpuUsPerRequest ?? Number.NaN) / r.cpuUsPerRequest);

@@ -1,9 +1,9 @@
 // Whole-command tests: the real `slo` binary in a child process, its stdout, stderr and exit code, as a user
 // or a CI job sees them. Runs use the local target with the local cluster's stand-in service (no database,
-// a few seconds of real k6 load), so each finishes in seconds.
+// a few seconds of load from the embedded engine), so each finishes in seconds.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { STAND_IN_COMMAND } from '../testing/local/harness-context.ts';
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const SLO = join(ROOT, 'bin', 'slo.js');
 const TINY = join(ROOT, 'tests', 'fixtures', 'tiny.yaml');
+const K6_SCRIPT = join(ROOT, 'tests', 'fixtures', 'mine.k6.ts');
 const work = mkdtempSync(join(tmpdir(), 'slo-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -51,6 +52,9 @@ describe('refused before anything starts: one line naming the problem, nothing w
     ['missing spec', ['run', '--config', 'nope.yaml'], /^SLO_ERR_SPEC_NOT_FOUND: --config file "nope.yaml" does not exist/],
     ['--app on kube', ['run', '--cluster', 'kube', '--app', 'node x.js'], /^SLO_ERR_CLI_USAGE: --app only applies to --cluster local/],
     ['missing run folder', ['verify', '/nonexistent/run'], /^SLO_ERR_RUN_DIR_INVALID: /],
+    ['unknown engine', ['run', '--engine', 'jmeter'], /^SLO_ERR_CLI_USAGE: --engine must be one of embedded, k6, got "jmeter"/],
+    ['a k6 script on the embedded engine', ['run', '--config', TINY, '--profile', 'tiny', '--scenario', K6_SCRIPT], /^SLO_ERR_CLI_USAGE: step "steady": .*mine\.k6\.ts is a k6 script, which only the k6 engine runs \(add --engine k6/],
+    ['a module that declares no scenario', ['run', '--config', TINY, '--profile', 'tiny', '--scenario', 'scenarios/lib/plan.ts'], /^SLO_ERR_SCENARIO_UNKNOWN: .*does not default-export a scenario/],
   ];
   it.each(cases)('%s', async (_name, args, expected) => {
     const out = join(work, `bad-${_name.replace(/\W+/g, '-')}`);
@@ -70,6 +74,18 @@ describe('refused before anything starts: one line naming the problem, nothing w
     expect(result.exitCode).toBe(3);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^SLO_ERR_ENV_MISSING_TOOL: the kind cluster needs docker, kind, kubectl on PATH \(.*install kind/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('--engine k6 without k6 on PATH: exit 3, one line saying how to install k6, nothing written', async () => {
+    const out = join(work, 'no-k6');
+    const result = await execa(process.execPath, [SLO, 'run', '--config', TINY, '--profile', 'tiny', '--engine', 'k6', ...LOCAL_WITHOUT_DB, '--out', out], {
+      reject: false, cwd: ROOT, env: { CI: '', PATH: `${dirname(process.execPath)}:/usr/bin:/bin` }, extendEnv: false,
+    });
+    expect(result.exitCode, result.stderr).toBe(3);
+    expect(result.stderr.trim().split('\n').filter((line) => line.startsWith('SLO_ERR_'))).toEqual([
+      expect.stringMatching(/^SLO_ERR_ENV_MISSING_TOOL: --engine k6: no k6 on PATH \(install k6 v1\.x/),
+    ]);
     expect(existsSync(out)).toBe(false);
   });
 
@@ -129,6 +145,14 @@ describe('runs on the local target', () => {
     expect(summary.probes.map((p) => p.rate)).toEqual([10, 20, 40]);
     expect(summary.probes.every((p) => p.outcome === 'pass')).toBe(true);
     expect(summary.highestPassingRate).toBe(40);
+    // One run per timeline: the probes are steps of it.
+    const [runDir] = runDirs(out);
+    const lines = readFileSync(join(runDir!, 'timeline.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type?: string });
+    expect(lines.filter((r) => r.type === 'run.start')).toHaveLength(1);
+    expect(lines.filter((r) => r.type === 'run.end')).toHaveLength(1);
+    expect(lines.filter((r) => r.type === 'step.start')).toHaveLength(3);
+    const rejudged = await slo(['verify', runDir!, '--quiet']);
+    expect(rejudged.stderr).not.toMatch(/SLO_ERR_/);
   }, 120_000);
 
   it('exit 1 when an SLO fails: a p95 threshold the service cannot meet', async () => {
@@ -169,6 +193,29 @@ describe('runs on the local target', () => {
     await expect(fetch(`${baseUrl}/ready`)).rejects.toThrow();
   }, 120_000);
 
+  it('slo down of a run whose harness was killed reaps that run only, and says what it did', async () => {
+    const out = join(work, 'reap');
+    const ups = [slo(['up', ...LOCAL_WITHOUT_DB], { out }), slo(['up', ...LOCAL_WITHOUT_DB], { out })];
+    const logs = ['', ''];
+    ups.forEach((up, i) => up.stderr?.on('data', (chunk: Buffer) => { logs[i] += chunk.toString(); }));
+    for (const i of [0, 1]) await expect.poll(() => logs[i], { timeout: 60_000, interval: 200 }).toMatch(/up: http:\/\/127\.0\.0\.1:\d+/);
+    const folders = ups.map((_, i) => /run folder (\S+)/.exec(logs[i]!)![1]!);
+    // The harnesses die without tearing down: their services are orphans now.
+    for (const up of ups) up.kill('SIGKILL');
+    await Promise.all(ups);
+    const [first, second] = folders.map((folder) => resolve(ROOT, folder));
+    expect(pidsOf(first!).filter(alive).length).toBeGreaterThan(0);
+    const down = await slo(['down', first!]);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(down.stdout.trim()).toMatch(/^down: reaped \d+ processes and \d+ database processes left in /);
+    expect(down.stdout).not.toContain('[object');
+    expect(pidsOf(first!).filter(alive)).toEqual([]);
+    expect(pidsOf(second!).filter(alive).length, 'the other run is not touched').toBeGreaterThan(0);
+    const downSecond = await slo(['down', second!]);
+    expect(downSecond.exitCode, downSecond.stderr).toBe(0);
+    await expect.poll(() => pidsOf(second!).filter(alive), { timeout: 5000 }).toEqual([]);
+  }, 120_000);
+
   it('Ctrl-C tears everything down, writes the reports marked aborted, exit 3', async () => {
     const spec = join(work, 'long.yaml');
     writeFileSync(spec, readFileSync(TINY, 'utf8').replace('durationS: 6', 'durationS: 120'));
@@ -185,7 +232,9 @@ describe('runs on the local target', () => {
     const report = JSON.parse(readFileSync(join(runDir!, 'report.json'), 'utf8')) as { run: { status: string } };
     expect(report.run.status).toBe('aborted');
     expect(pidsOf(runDir!).filter(alive)).toEqual([]);
-    const k6Left = await execa('pgrep', ['-f', `${runDir!}`], { reject: false });
-    expect(k6Left.stdout.trim()).toBe('');
+    // The engine's command line names its plan file in the run folder: nothing of this run may be left.
+    const engineLeft = await execa('pgrep', ['-f', `--plan ${runDir!}`], { reject: false });
+    expect(engineLeft.stdout.trim()).toBe('');
+    expect(readdirSync(runDir!).some((f) => f.endsWith('.plan.json')), 'the engine really ran').toBe(true);
   }, 120_000);
 });

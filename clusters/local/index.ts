@@ -451,7 +451,7 @@ class LocalCluster implements Cluster {
  */
 export const createLocalCluster: ClusterFactory = (ctx, options) => {
   const cluster = new LocalCluster(ctx, options);
-  const withDatabase = readSettings(options.settings).database;
+  const { database: withDatabase, prometheus: withPrometheus } = readSettings(options.settings);
   const facade: Cluster & { podNames(): string[] } = {
     name: cluster.name,
     up: () => cluster.up(),
@@ -460,8 +460,12 @@ export const createLocalCluster: ClusterFactory = (ctx, options) => {
     rollout: (version) => cluster.rollout(version),
     killPod: (pod) => cluster.killPod(pod),
     scale: (replicas) => cluster.scale(replicas),
+    sendTelemetryTo: (env) => cluster.sendTelemetryTo(env),
+    podLogsDir: () => cluster.podLogsDir(),
+    reap: (runDir) => cluster.reap(runDir),
     podNames: () => cluster.podNames(),
   };
+  if (withPrometheus) facade.serverLatency = (fromMs, toMs) => cluster.serverLatency(fromMs, toMs);
   if (withDatabase) {
     facade.failover = async () => {
       const action = cluster.databaseActions().failover;
