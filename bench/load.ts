@@ -1,165 +1,160 @@
-// Load engine bench: `npx tsx bench/load.ts [--seconds 6] [--rounds 4] [--synthetic-rate 2000] [--synthetic-seconds 600]`.
-// 1. Highest sustained rate of k6 alone vs k6 under the runner (CSV through a FIFO, aggregated live),
-//    alternated in one run against the same server (the stand-in service, in its own process). Rounds go
-//    A-B, B-A, ... so drift in the machine's load hits both sides; the verdict is the median paired ratio.
-// 2. The runner's processing rate and memory: a synthetic 10-minute k6 CSV stream at a high rate fed
-//    through the same parser and aggregator, writing the timeline.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Load engine bench: `npx tsx bench/load.ts [--seconds 4] [--rounds 3] [--cpu-rate 2000]`.
+// Side by side in one run, against the same fast server (bench/echo-server, Go standard library, pinned to
+// its own core where the machine has two, the generators to the other):
+// 1. the highest constant rate each generator sustains: the embedded engine (load/embedded, on vegeta's
+//    library) and the `vegeta attack` command built from the same module (same vegeta and dependency
+//    versions). Rates climb by 10 % from --from; a rate is sustained when the generator completed >= 99 % of
+//    the asked requests in time (embedded: nothing dropped; vegeta: its achieved rate). Rounds alternate
+//    which generator goes first; the verdict is the median of the per-round ratios.
+// 2. load-generator CPU seconds per 10 000 requests of both at one fixed rate (getrusage of the child).
+// 3. the rate at which the embedded engine first drops arrivals on this machine.
+// 4. the harness side: engine result lines parsed and folded into per-second records (the runner's cost).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
+import which from 'which';
 import { LoadAggregator } from '../load/aggregator.ts';
-import { K6CsvParser, LineSplitter } from '../load/k6/csv.ts';
-import { ensureK6 } from '../load/k6/locate.ts';
-import { runK6 } from '../load/k6/engine.ts';
+import { ensureEmbeddedEngine, ENGINE_SOURCE_DIR, findGo } from '../load/embedded-build.ts';
+import { applyLine, type EmbeddedPlan } from '../load/embedded-engine.ts';
+import type { EngineOutput } from '../load/engine.ts';
 import { TimelineWriter } from '../harness/timeline-file.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
+const TOOLS = join(ROOT, '.tools', 'bin');
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '6' },
-    rounds: { type: 'string', default: '4' },
-    'synthetic-rate': { type: 'string', default: '2000' },
-    'synthetic-seconds': { type: 'string', default: '600' },
+    seconds: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '3' },
+    from: { type: 'string', default: '2000' },
+    'cpu-rate': { type: 'string', default: '2000' },
   },
 });
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
+const work = mkdtempSync(join(tmpdir(), 'slo-bench-load-'));
+const pinned = availableParallelism() >= 2 && which.sync('taskset', { nothrow: true }) !== null;
+const onCore = (core: number, command: string, args: string[]): [string, string[]] => (pinned ? ['taskset', ['-c', String(core), command, ...args]] : [command, args]);
 
-// More than k6 can do here, so both runs measure k6's ceiling; 100 VUs keep k6's memory sane.
-const ASKED_RATE = 6000;
-const scenarioEnv = {
-  RATE_BASE: String(ASKED_RATE), DURATION_S: String(seconds), WEIGHTS: 'read=100,write=0,cpu=0', PRE_VUS: '100', MAX_VUS: '100',
-};
-
-async function startServer() {
-  const code = `import { startStandInService } from ${JSON.stringify(join(ROOT, 'harness/load/testing/stand-in-service.ts'))};
-    const s = await startStandInService(); console.log(s.baseUrl);`;
-  const server = execa('node', ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, buffer: false, reject: false });
-  const baseUrl = await new Promise<string>((resolveUrl, reject) => {
-    server.stdout?.once('data', (chunk: Buffer) => resolveUrl(chunk.toString().trim()));
-    server.once('exit', () => reject(new Error('stand-in service exited')));
-  });
-  return { baseUrl, stop: () => server.kill('SIGKILL') };
+function goBuild(dir: string, out: string, target = '.'): string {
+  const go = findGo();
+  if (!go) throw new Error('Go is needed for this bench');
+  execFileSync(go, ['build', '-trimpath', '-o', out, target], { cwd: dir, env: { ...process.env, GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: 'local' }, stdio: 'inherit' });
+  return out;
 }
 
-async function k6Alone(k6: string, baseUrl: string, dir: string): Promise<number> {
-  const summary = join(dir, `alone-${Date.now()}.json`);
-  await execa(k6, ['run', '--quiet', '--no-usage-report', `--summary-export=${summary}`, join(ROOT, 'scenarios/sustained.ts')], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', BASE_URL: baseUrl, ...scenarioEnv },
-    extendEnv: false, reject: false,
-  });
-  const exported = JSON.parse(readFileSync(summary, 'utf8')) as { metrics: { http_reqs: { count: number } } };
-  return exported.metrics.http_reqs.count / seconds;
-}
+/** CPU seconds (user + system) of a command and everything it ran, from getrusage(RUSAGE_CHILDREN). */
+const RUSAGE = 'import resource,subprocess,sys\nsubprocess.run(sys.argv[1:])\nr=resource.getrusage(resource.RUSAGE_CHILDREN)\nprint("CPU", r.ru_utime+r.ru_stime, file=sys.stderr)';
 
-async function k6Captured(k6: string, baseUrl: string, dir: string): Promise<{ rate: number; status: string; runnerCpuS: number }> {
-  const runDir = mkdtempSync(join(dir, 'captured-'));
-  const cpuBefore = process.cpuUsage();
-  const result = await runK6({
-    k6Path: k6, script: join(ROOT, 'scenarios/sustained.ts'), baseUrl, step: 'bench', env: scenarioEnv,
-    slo: { p95Ms: 1000, errorRatePercent: 100 }, timeline: new TimelineWriter(join(runDir, 'timeline.jsonl')), runDir,
-    // The asked rate is deliberately out of reach: keep k6 running to measure its ceiling.
-    saturationLimits: { minDropped: Number.POSITIVE_INFINITY, minAchievedRatio: 0, maxCpuShare: 2, maxMeanRunDelayMs: Number.POSITIVE_INFINITY },
-  });
-  const cpu = process.cpuUsage(cpuBefore);
-  return { rate: result.requests / seconds, status: result.status, runnerCpuS: (cpu.user + cpu.system) / 1e6 };
-}
+interface Probe { rate: number; sent: number; asked: number; dropped: number; cpuS: number; ok: boolean }
 
-function syntheticStream(rate: number, durationS: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'slo-bench-synthetic-'));
-  const timeline = new TimelineWriter(join(dir, 'timeline.jsonl'));
-  const aggregator = new LoadAggregator({ source: 'k6', step: 'bench', targetRate: () => rate });
-  const parser = new K6CsvParser();
-  const splitter = new LineSplitter();
-  let lines = 0;
-  let peakRss = 0;
-  let peakHeap = 0;
-  const onLine = (line: string) => {
-    lines += 1;
-    const sample = parser.parse(line);
-    if (sample) aggregator.add(sample);
+async function embeddedProbe(binary: string, baseUrl: string, rate: number, durationS: number): Promise<Probe> {
+  const plan: EmbeddedPlan = {
+    baseUrl, startAtMs: Date.now() + 300, startRate: rate, stages: [{ target: rate, durationS }],
+    requests: [{ name: 'GET /', weight: 1, method: 'GET', path: '/', expectStatus: [200] }],
+    timeoutS: 5, maxWorkers: Math.max(20, rate * 5),
   };
-  const t0 = 1_800_000_000_000;
-  const tags = 'GET /api/items/:id';
+  const file = join(work, `plan-${rate}.json`);
+  writeFileSync(file, JSON.stringify(plan));
+  const [command, args] = onCore(0, binary, ['--plan', file]);
+  const result = await execa('python3', ['-c', RUSAGE, command, ...args], { reject: false, maxBuffer: 1 << 30 });
+  let sent = 0;
+  let dropped = 0;
+  for (const line of result.stdout.split('\n')) {
+    if (line.startsWith('r\t')) sent += 1;
+    else if (line.startsWith('d\t')) dropped += Number(line.split('\t')[2]);
+  }
+  const asked = Math.round(rate * durationS);
+  const cpuS = Number(/CPU ([\d.]+)/.exec(result.stderr)?.[1] ?? Number.NaN);
+  return { rate, sent, asked, dropped, cpuS, ok: dropped === 0 && sent >= 0.99 * asked };
+}
+
+async function vegetaProbe(vegeta: string, baseUrl: string, rate: number, durationS: number): Promise<Probe> {
+  const results = join(work, `vegeta-${rate}.bin`);
+  const [command, args] = onCore(0, vegeta, ['attack', `-rate=${rate}`, `-duration=${durationS}s`, '-timeout=5s', `-output=${results}`]);
+  const attack = await execa('python3', ['-c', RUSAGE, command, ...args], { input: `GET ${baseUrl}/\n`, reject: false });
+  const report = await execa(vegeta, ['report', '-type=json', results], { reject: false });
+  const parsed = JSON.parse(report.stdout || '{}') as { requests?: number; rate?: number; success?: number };
+  const asked = Math.round(rate * durationS);
+  const sent = parsed.requests ?? 0;
+  const cpuS = Number(/CPU ([\d.]+)/.exec(attack.stderr)?.[1] ?? Number.NaN);
+  // vegeta does not drop: when it cannot keep up its sending rate falls behind the asked one.
+  return { rate, sent, asked, dropped: 0, cpuS, ok: (parsed.rate ?? 0) >= 0.99 * rate && (parsed.success ?? 0) >= 0.99 };
+}
+
+async function ceiling(probe: (rate: number) => Promise<Probe>, from: number): Promise<{ highest: number; firstFailure: Probe | null }> {
+  let highest = 0;
+  for (let rate = from; rate < 100_000; rate = Math.round(rate * 1.1)) {
+    const result = await probe(rate);
+    if (!result.ok) return { highest, firstFailure: result };
+    highest = rate;
+  }
+  return { highest, firstFailure: null };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+async function main(): Promise<void> {
+  const binary = await ensureEmbeddedEngine({ log: (l) => console.error(l) });
+  const vegeta = goBuild(ENGINE_SOURCE_DIR, join(TOOLS, 'vegeta'), 'github.com/tsenart/vegeta/v12');
+  const echo = goBuild(join(ROOT, 'bench', 'echo-server'), join(TOOLS, 'slo-bench-echo'));
+  const [serverCommand, serverArgs] = onCore(1, echo, []);
+  const server: ResultPromise = execa(serverCommand, serverArgs, { buffer: false, cleanup: true, reject: false });
+  const address = await new Promise<string>((resolveAddress) => server.stdout!.once('data', (chunk: Buffer) => resolveAddress(chunk.toString().trim())));
+  const baseUrl = `http://${address}`;
+  console.log(`server ${baseUrl}; ${pinned ? 'server on core 1, generators on core 0' : 'not pinned'}; ${seconds} s per probe`);
+  try {
+    const ratios: number[] = [];
+    const firstDrops: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? ['embedded', 'vegeta'] as const : ['vegeta', 'embedded'] as const;
+      const found: Record<string, number> = {};
+      for (const who of order) {
+        const result = who === 'embedded'
+          ? await ceiling((rate) => embeddedProbe(binary, baseUrl, rate, seconds), Number(values.from))
+          : await ceiling((rate) => vegetaProbe(vegeta, baseUrl, rate, seconds), Number(values.from));
+        found[who] = result.highest;
+        if (who === 'embedded' && result.firstFailure) firstDrops.push(result.firstFailure.rate);
+      }
+      ratios.push(found.embedded! / found.vegeta!);
+      console.log(`round ${round + 1}: embedded ${found.embedded} req/s, vegeta attack ${found.vegeta} req/s, ratio ${(found.embedded! / found.vegeta!).toFixed(3)}`);
+    }
+    console.log(`ceiling ratio embedded / vegeta attack: median ${median(ratios).toFixed(3)} (min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)})`);
+    console.log(`embedded engine first drops at: ${firstDrops.join(', ')} req/s (median ${median(firstDrops)})`);
+
+    const cpuRate = Number(values['cpu-rate']);
+    const cpu = { embedded: [] as number[], vegeta: [] as number[] };
+    for (let i = 0; i < 3; i++) {
+      const e = await embeddedProbe(binary, baseUrl, cpuRate, 5);
+      const v = await vegetaProbe(vegeta, baseUrl, cpuRate, 5);
+      cpu.embedded.push((e.cpuS / e.sent) * 10_000);
+      cpu.vegeta.push((v.cpuS / v.sent) * 10_000);
+    }
+    console.log(`CPU seconds per 10 000 requests at ${cpuRate} req/s (median of 3): embedded ${median(cpu.embedded).toFixed(3)}, vegeta attack ${median(cpu.vegeta).toFixed(3)}`);
+  } finally {
+    server.kill('SIGTERM');
+    await server;
+  }
+
+  // 4. The runner's own cost: result lines parsed and aggregated, records written.
+  const timeline = new TimelineWriter(join(work, 'timeline.jsonl'));
+  const aggregator = new LoadAggregator({ source: 'embedded', step: 'bench' });
+  const out: EngineOutput = { sink: aggregator, started: () => undefined, planned: () => undefined, acked: () => undefined, log: () => undefined };
+  const total = 2_000_000;
+  const t0 = Date.now();
+  const lines = Array.from({ length: 1000 }, (_, i) => `r\t${t0 + i}\t${1000 + (i % 500) * 37}\t200\tGET /api/items/:id\t-\tv1\tpod-${i % 20}`);
   const started = performance.now();
-  splitter.push('metric_name,timestamp,metric_value,check,error_code,expected_response,name,status,extra_tags,metadata\n', onLine);
-  for (let s = 0; s < durationS; s++) {
-    // One k6 flush worth of text per 100 requests, like the 250 ms flushes of a real run.
-    let chunk = '';
-    for (let i = 0; i < rate; i++) {
-      const ms = t0 + s * 1000 + Math.floor((i * 1000) / rate);
-      const duration = (2 + (i % 97) * 0.37).toFixed(6);
-      chunk += `http_reqs,${ms},1.000000,,,true,${tags},200,,\n`
-        + `http_req_duration,${ms},${duration},,,true,${tags},200,,\n`
-        + `http_req_blocked,${ms},0.004000,,,true,${tags},200,,\n`
-        + `http_req_connecting,${ms},0.000000,,,true,${tags},200,,\n`
-        + `http_req_tls_handshaking,${ms},0.000000,,,true,${tags},200,,\n`
-        + `http_req_sending,${ms},0.020000,,,true,${tags},200,,\n`
-        + `http_req_waiting,${ms},${duration},,,true,${tags},200,,\n`
-        + `http_req_receiving,${ms},0.030000,,,true,${tags},200,,\n`
-        + `http_req_failed,${ms},0.000000,,,true,${tags},200,,\n`
-        + `checks,${ms},1.000000,item status 200,,,,,,\n`
-        + `checks,${ms},1.000000,item body has the id,,,,,,\n`
-        + `app_responses,${ms},1.000000,,,,,,instance=pod-${i % 3}&version=v1,\n`
-        + `data_sent,${ms},82.000000,,,,,,,\n`
-        + `data_received,${ms},243.000000,,,,,,,\n`
-        + `iteration_duration,${ms},${duration},,,,,,,\n`
-        + `iterations,${ms},1.000000,,,,,,,\n`;
-      if (i % 100 === 99) { splitter.push(chunk, onLine); chunk = ''; }
-    }
-    splitter.push(chunk, onLine);
-    for (const { record } of aggregator.closeBefore(t0 + (s - 2) * 1000)) timeline.write(record);
-    if (s % 10 === 0) {
-      const m = process.memoryUsage();
-      peakRss = Math.max(peakRss, m.rss);
-      peakHeap = Math.max(peakHeap, m.heapUsed);
-    }
+  for (let i = 0; i < total; i++) {
+    const at = t0 + Math.floor(i / 2000) * 1000;
+    applyLine(lines[i % 1000]!.replace(/^r\t\d+/, `r\t${at}`), out);
+    if (i % 2000 === 1999) for (const { record } of aggregator.closeBefore(at)) timeline.write(record);
   }
   for (const { record } of aggregator.closeAll()) timeline.write(record);
   const elapsedS = (performance.now() - started) / 1000;
-  rmSync(dir, { recursive: true, force: true });
-  return { lines, elapsedS, linesPerS: lines / elapsedS, requestsPerS: (rate * durationS) / elapsedS, peakRssMb: peakRss / 2 ** 20, peakHeapMb: peakHeap / 2 ** 20 };
+  console.log(`runner: ${(total / elapsedS / 1000).toFixed(0)} k result lines/s parsed and aggregated (${total} lines, ${elapsedS.toFixed(1)} s), peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  rmSync(work, { recursive: true, force: true });
 }
 
-const k6 = await ensureK6();
-const dir = mkdtempSync(join(tmpdir(), 'slo-bench-load-'));
-const server = await startServer();
-const alone: number[] = [];
-const captured: number[] = [];
-const ratios: number[] = [];
-try {
-  for (let round = 0; round < rounds; round++) {
-    let a: number;
-    let c: { rate: number; status: string; runnerCpuS: number };
-    if (round % 2 === 0) {
-      a = await k6Alone(k6, server.baseUrl, dir);
-      c = await k6Captured(k6, server.baseUrl, dir);
-    } else {
-      c = await k6Captured(k6, server.baseUrl, dir);
-      a = await k6Alone(k6, server.baseUrl, dir);
-    }
-    alone.push(a);
-    captured.push(c.rate);
-    ratios.push(c.rate / a);
-    console.log(`round ${round + 1}: k6 alone ${a.toFixed(0)} req/s, under the runner ${c.rate.toFixed(0)} req/s (${c.status}), ratio ${(c.rate / a).toFixed(3)}; runner CPU ${c.runnerCpuS.toFixed(2)} s`);
-  }
-} finally {
-  server.stop();
-  rmSync(dir, { recursive: true, force: true });
-}
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const ratio = median(ratios);
-console.log(`k6 ceiling: alone median ${median(alone).toFixed(0)} req/s, captured median ${median(captured).toFixed(0)} req/s, `
-  + `median paired ratio ${ratio.toFixed(3)}, sum ratio ${(captured.reduce((x, y) => x + y, 0) / alone.reduce((x, y) => x + y, 0)).toFixed(3)} (budget >= 0.9)`);
-console.log(`load average during the bench: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-
-const synthetic = syntheticStream(Number(values['synthetic-rate']), Number(values['synthetic-seconds']));
-console.log(`aggregator: ${synthetic.lines} CSV lines (${values['synthetic-seconds']} s at ${values['synthetic-rate']} req/s) in ${synthetic.elapsedS.toFixed(1)} s = `
-  + `${(synthetic.linesPerS / 1e6).toFixed(2)} M lines/s (${(synthetic.requestsPerS / 1000).toFixed(0)} k requests/s), peak RSS ${synthetic.peakRssMb.toFixed(0)} MB, peak heap ${synthetic.peakHeapMb.toFixed(0)} MB`);
-if (ratio < 0.9) process.exitCode = 1;
+await main();

@@ -81,6 +81,15 @@ describe('failover', () => {
     if (audit?.missing) expect(v.evidence.notes.join(' ')).toContain('order-0');
   });
 
+  it('lost writes: a failed audit fails the verdict and says why in its evidence', () => {
+    const b = failoverRun(31, 42, { audit: null }).event(125, 'writes.audit.failed', { acknowledged: 400, reason: 'database unreachable: ECONNREFUSED' });
+    const v = verdictById(judge(b), 'failover.lostWrites');
+    expect(v.status).toBe('fail');
+    expect(v.measured).toBeNull();
+    expect(v.reason).toContain('the write audit failed (database unreachable: ECONNREFUSED)');
+    expect(v.evidence.notes.join(' ')).toMatch(/could not run over 400 acknowledged writes: database unreachable/);
+  });
+
   it('judges every failover and nothing when none ran', () => {
     const b = failoverRun(31, 42).event(80, 'action.start', { action: 'failover' });
     expect(judge(b).map((v) => v.id)).toEqual(['failover.recovery', 'failover.recovery.2', 'failover.lostWrites']);

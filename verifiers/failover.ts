@@ -78,6 +78,7 @@ function judgeRecovery(ctx: RunContext, spec: SloSpec, action: EventOf<'action.s
 function judgeLostWrites(ctx: RunContext, spec: SloSpec, failoverAt: number): Verdict {
   const threshold: Threshold = { op: '<=', value: spec.slos.failover.maxLostWrites, unit: 'writes' };
   const audit = ctx.events('writes.audit').at(-1);
+  const auditFailed = audit ? undefined : ctx.events('writes.audit.failed').at(-1);
   const shown = audit?.data.missingIds.slice(0, 20) ?? [];
   return verdict({
     id: 'failover.lostWrites',
@@ -88,9 +89,11 @@ function judgeLostWrites(ctx: RunContext, spec: SloSpec, failoverAt: number): Ve
     samples: audit?.data.acknowledged ?? 0,
     notes: audit
       ? [`audit ${at(audit.t, ctx.from)}: ${audit.data.missing} of ${audit.data.acknowledged} acknowledged writes missing`, ...(shown.length > 0 ? [`missing ids: ${shown.join(', ')}${audit.data.missingIds.length > shown.length ? ', ...' : ''}`] : [])]
-      : [],
+      : auditFailed ? [`audit ${at(auditFailed.t, ctx.from)} could not run over ${auditFailed.data.acknowledged} acknowledged writes: ${auditFailed.data.reason}`] : [],
     ...(audit ? { detail: { missingIds: audit.data.missingIds } } : {}),
-    ...(audit ? (audit.data.acknowledged === 0 ? { failure: 'the audit found no acknowledged writes to check' } : {}) : { failure: 'no writes.audit event: acknowledged writes were never checked' }),
+    ...(audit
+      ? (audit.data.acknowledged === 0 ? { failure: 'the audit found no acknowledged writes to check' } : {})
+      : { failure: auditFailed ? `the write audit failed (${auditFailed.data.reason}): acknowledged writes were never checked` : 'no writes.audit event: acknowledged writes were never checked' }),
   });
 }
 

@@ -1,198 +1,224 @@
-// The runner against real k6 and a real HTTP server on loopback (the stand-in service: see its header for
-// why not the reference app). Each run is 3-6 s of load.
+// The k6 engine through the real runner (runLoad) against a real HTTP server on loopback (the stand-in service)
+// and a FAKE k6 (testing/fake-k6/): k6 is AGPL-3.0 and never runs here. The fake writes what k6 v1.x writes
+// (CSV samples into the engine's FIFO, JSON log lines on stderr, k6's exit codes) and sends real requests, so
+// these tests check what the engine counts against what the server saw. Each run is 1-4 s of load.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { eventsOf, loadRecords, TIMELINE_FILE } from '../../contract/timeline.ts';
 import { readTimeline, TimelineWriter } from '../../harness/timeline-file.ts';
-import { decodeHistogram, percentileMs } from '../../contract/histogram.ts';
-import { ensureK6 } from './locate.ts';
-import { runK6, type RunK6Options } from './engine.ts';
-import { startStandInService, type StandInService } from '../../testing/stand-in-service.ts';
+import sustained from '../../scenarios/sustained.ts';
+import { resolveScenarioDefinition, type ResolvedScenario, type ScenarioParams } from '../../scenarios/lib/scenario.ts';
+import { installFakeK6, type FakeK6Options } from '../../testing/fake-k6/install.ts';
+import { startStandInService, type StandInOptions, type StandInService } from '../../testing/stand-in-service.ts';
+import type { StepLoad } from '../engine.ts';
+import { runLoad, type LoadResult } from '../run-load.ts';
+import { K6Engine, K6_ENTRY } from './engine.ts';
+import { locateK6 } from './locate.ts';
 
-const SCENARIOS = resolve(import.meta.dirname, '..', 'scenarios');
-const slo = { p95Ms: 200, errorRatePercent: 1 };
-
-let k6Path = '';
+const slo = { p95Ms: 500, errorRatePercent: 1 };
 const services: StandInService[] = [];
 
-beforeAll(async () => {
-  k6Path = await ensureK6();
-});
-
-afterEach(() => {
-  // Whatever a test did, it must not leave a k6 behind.
-  expect(k6Children()).toEqual([]);
-});
-
-afterAll(async () => {
-  for (const pid of k6Children()) process.kill(pid, 'SIGKILL');
-  await Promise.all(services.map((s) => s.close()));
-});
-
-/** k6 processes started by this test process (execa spawns them as our direct children). */
-function k6Children(): number[] {
+/** Fake k6 processes started by this test process (the engine spawns k6 as our direct child; `nice` and the wrapper exec). */
+function fakeK6Children(): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(process.pid), '-x', 'k6'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(process.pid), '-f', 'fake-k6'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
 }
 
-async function service(options: Parameters<typeof startStandInService>[0] = {}) {
+afterEach(() => {
+  // Whatever a test did, no k6 (fake) may be left behind.
+  expect(fakeK6Children()).toEqual([]);
+});
+
+afterAll(async () => {
+  for (const pid of fakeK6Children()) process.kill(pid, 'SIGKILL');
+  await Promise.all(services.map((s) => s.close()));
+});
+
+async function service(options: StandInOptions = {}): Promise<StandInService> {
   const s = await startStandInService(options);
   services.push(s);
   return s;
 }
 
-function setup(baseUrl: string, script: string, env: Record<string, string>, extra: Partial<RunK6Options> = {}) {
-  const runDir = mkdtempSync(join(tmpdir(), 'slo-load-'));
-  const timeline = new TimelineWriter(join(runDir, TIMELINE_FILE));
-  const options: RunK6Options = { k6Path, script, baseUrl, step: 'test', env, slo, timeline, runDir, ...extra };
-  return { runDir, options, records: () => readTimeline(join(runDir, TIMELINE_FILE)) };
+function sustainedAt(rate: number, durationS: number, mix: Partial<Pick<ScenarioParams, 'weights' | 'cpuMs'>> = {}): ResolvedScenario {
+  return resolveScenarioDefinition(sustained, {
+    rateBase: rate, ratePeak: rate, durationS, timeScale: 1, weights: mix.weights ?? { read: 60, write: 30, cpu: 10 }, cpuMs: mix.cpuMs ?? 5,
+  });
 }
 
-describe('runK6 with real k6', () => {
-  it('counts exactly the requests the server answered, per second, per endpoint, per version', async () => {
-    const server = await service({ version: 'v7', instanceId: 'pod-a' });
-    const progress: number[] = [];
-    const run = setup(server.baseUrl, join(SCENARIOS, 'sustained.ts'),
-      { RATE_BASE: '40', DURATION_S: '5', TIME_SCALE: '1', CPU_MS: '5', WEIGHTS: 'read=60,write=30,cpu=10' },
-      { onProgress: (p) => progress.push(p.elapsedS) });
-    const result = await runK6(run.options);
+interface Run {
+  result: LoadResult;
+  runDir: string;
+  /** The plan's t=0 as the runner took it. */
+  startedAt: number | null;
+  elapsedMs: number;
+  records: () => ReturnType<typeof readTimeline>;
+}
 
-    expect(result.reason).toBeUndefined();
-    expect(result.status).toBe('completed');
-    expect(result.k6ExitCode).toBe(0);
+async function runFake(fake: FakeK6Options, server: { baseUrl: string }, load: Partial<StepLoad>, signal?: AbortSignal): Promise<Run> {
+  const { path } = installFakeK6(fake);
+  const runDir = mkdtempSync(join(tmpdir(), 'slo-k6-run-'));
+  const timeline = new TimelineWriter(join(runDir, TIMELINE_FILE));
+  const engine = new K6Engine({ locate: async () => path, killGraceMs: 3000 });
+  const step: StepLoad = { step: 'test', scenario: null, startAtMs: Date.now(), runDir, slo, ...load };
+  let startedAt = null as number | null;
+  const began = Date.now();
+  const result = await runLoad(engine, step, { baseUrl: server.baseUrl }, { timeline, ...(signal ? { signal } : {}), onStart: (at) => { startedAt = at; } });
+  return { result, runDir, startedAt, elapsedMs: Date.now() - began, records: () => readTimeline(join(runDir, TIMELINE_FILE)) };
+}
+
+const phaseEvents = (run: Run) => eventsOf(run.records(), 'phase').map((e) => `${e.data.name}:${e.data.state}`);
+const loadgenEvents = (run: Run) => eventsOf(run.records(), 'loadgen').map((e) => e.data.state);
+
+describe('the k6 engine, against a fake k6 v1.x', () => {
+  it('is found by locateK6 (a k6 v1.x version line)', async () => {
+    const { dir, path } = installFakeK6();
+    expect(await locateK6(dir)).toBe(path);
+  });
+
+  it('counts the requests the server answered, audits the orders it acknowledged, and takes t=0 and phases from the plan announcement', async () => {
+    const server = await service({ version: 'v7', instanceId: 'pod-a' });
+    const run = await runFake({}, server, { scenario: sustainedAt(20, 3) });
+
+    expect(run.result.reason).toBeUndefined();
+    expect(run.result.status).toBe('completed');
     const served = server.counts();
-    expect(result.requests).toBe(served.total);
-    expect(result.requests).toBeGreaterThan(150);
+    expect(served.total).toBeGreaterThan(45);
+    expect(run.result.requests).toBe(served.total);
 
     const records = loadRecords(run.records());
     expect(records.reduce((n, r) => n + r.requests, 0)).toBe(served.total);
-    // Seconds are contiguous and each is written once.
-    records.slice(1).forEach((r, i) => expect(r.t - records[i]!.t).toBe(1000));
+    records.slice(1).forEach((r, i) => expect(r.t - (records[i] as (typeof records)[number]).t).toBe(1000));
     const byName: Record<string, number> = {};
     for (const r of records) for (const [name, c] of Object.entries(r.byName)) byName[name] = (byName[name] ?? 0) + c.requests;
     expect(byName).toEqual(served.byName);
+    expect(records.reduce((n, r) => n + r.failed, 0)).toBe(0);
     expect(records.reduce((n, r) => n + (r.versions.v7 ?? 0), 0)).toBe(served.total);
     expect(records.reduce((n, r) => n + (r.instances['pod-a'] ?? 0), 0)).toBe(served.total);
-    expect(records.reduce((n, r) => n + r.failed, 0)).toBe(0);
-    const middle = records.filter((r) => (r.targetRate ?? 0) > 39);
-    expect(middle.length).toBeGreaterThanOrEqual(3);
+    expect(records.reduce((n, r) => n + r.iterations, 0)).toBe(served.total);
+    expect(records.some((r) => r.targetRate === 20)).toBe(true);
 
-    // Every acknowledged order reached the runner, in the result and in the file.
-    expect(new Set(result.ackedOrderIds)).toEqual(new Set(server.orderIds()));
+    // Every order the service stored was acknowledged to the runner, in the result and in the run folder.
+    expect(server.orderIds().length).toBeGreaterThan(0);
+    expect([...run.result.ackedOrderIds].sort()).toEqual(server.orderIds().sort());
     const file = readFileSync(join(run.runDir, 'acked-orders-test.txt'), 'utf8').split('\n').filter(Boolean);
-    expect(file.sort()).toEqual([...result.ackedOrderIds].sort());
+    expect(file.sort()).toEqual([...run.result.ackedOrderIds].sort());
 
-    const phases = eventsOf(run.records(), 'phase').map((e) => `${e.data.name}:${e.data.state}`);
-    expect(phases).toEqual(['steady:start', 'steady:end']);
-    expect(progress.length).toBeGreaterThan(3);
+    expect(phaseEvents(run)).toEqual(['steady:start', 'steady:end']);
+    const [start, end] = eventsOf(run.records(), 'phase');
+    expect(start?.t).toBe(run.startedAt);
+    expect((end?.t ?? 0) - (start?.t ?? 0)).toBe(3000);
   });
 
-  it('shows a slow endpoint in the per-second latency histograms', async () => {
-    const server = await service({ readDelayMs: 300 });
-    const run = setup(server.baseUrl, join(SCENARIOS, 'sustained.ts'), { RATE_BASE: '20', DURATION_S: '4', WEIGHTS: 'read=100,write=0,cpu=0' });
-    const result = await runK6(run.options);
-    expect(result.status).toBe('completed');
-    const busy = loadRecords(run.records()).filter((r) => r.requests >= 10);
-    expect(busy.length).toBeGreaterThan(0);
-    for (const r of busy) {
-      const p95 = percentileMs(decodeHistogram(r.latencyUs), 95);
-      expect(p95).toBeGreaterThan(200);
-      expect(p95).toBeLessThan(1000);
-    }
-  });
-
-  it('reports aborted, with a loadgen event, when k6 is killed from outside, and leaves no k6 behind', async () => {
+  it('takes t=0 from the announcement even when vus rows come first (VU initialisation before setup)', async () => {
     const server = await service();
-    const run = setup(server.baseUrl, join(SCENARIOS, 'sustained.ts'), { RATE_BASE: '20', DURATION_S: '30' });
-    const pending = runK6(run.options);
-    let victims: number[] = [];
-    for (let i = 0; i < 60 && victims.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      victims = k6Children();
-    }
-    await new Promise((r) => setTimeout(r, 2000));
-    victims = k6Children();
-    expect(victims.length).toBe(1);
-    process.kill(victims[0]!, 'SIGKILL');
-    const result = await pending;
-    expect(result.status).toBe('aborted');
-    expect(result.reason).toMatch(/SIGKILL/);
-    expect(result.requests).toBeGreaterThan(0);
-    const events = eventsOf(run.records(), 'loadgen');
-    expect(events.map((e) => e.data.state)).toEqual(['aborted']);
+    const began = Date.now();
+    const run = await runFake({ initMs: 1600 }, server, { scenario: sustainedAt(10, 2) });
+    expect(run.result.status).toBe('completed');
+    // A vus row stamped ~1 s after k6 started reached the runner before the announcement; t=0 is not it.
+    expect(run.startedAt).toBeGreaterThanOrEqual(began + 1600);
+    expect(phaseEvents(run)).toEqual(['steady:start', 'steady:end']);
+    expect(run.result.requests).toBe(server.counts().total);
   });
 
-  it('stops k6 (SIGINT, then SIGKILL) when the abort signal fires', async () => {
+  it('treats exit 99 (k6 thresholds failed) as a normal end: the harness judges SLOs itself', async () => {
+    const server = await service();
+    const run = await runFake({ mode: 'thresholds' }, server, { scenario: sustainedAt(10, 1.5) });
+    expect(run.result.reason).toBeUndefined();
+    expect(run.result.status).toBe('completed');
+    expect(run.result.requests).toBe(server.counts().total);
+    expect(loadgenEvents(run)).toEqual([]);
+  });
+
+  it.each([
+    ['crash', /k6 exited with code 107: .*panic: runtime error/],
+    ['malformed', /malformed k6 output/],
+    ['no-output', /k6 reported no samples/],
+  ] as const)('reports a k6 that goes wrong (%s) as aborted, with a loadgen event, and leaves no k6 behind', async (mode, reason) => {
+    const server = await service();
+    const run = await runFake({ mode }, server, { scenario: sustainedAt(20, 20) });
+    expect(run.result.status).toBe('aborted');
+    expect(run.result.reason).toMatch(reason);
+    expect(loadgenEvents(run)).toEqual(['aborted']);
+    expect(run.elapsedMs).toBeLessThan(8000);
+    expect(fakeK6Children()).toEqual([]);
+  });
+
+  it('stops k6 promptly when the abort signal fires, and closes the open phase', async () => {
     const server = await service();
     const controller = new AbortController();
-    const run = setup(server.baseUrl, join(SCENARIOS, 'spike.ts'), { RATE_BASE: '10', DURATION_S: '60' }, { signal: controller.signal, killGraceMs: 2000 });
-    setTimeout(() => controller.abort(new Error('Ctrl-C')), 3000);
-    const started = Date.now();
-    const result = await runK6(run.options);
-    expect(Date.now() - started).toBeLessThan(15_000);
-    expect(result.status).toBe('aborted');
-    expect(result.reason).toMatch(/interrupted: .*Ctrl-C/);
-    // The phase that was running is closed at the stop.
-    const phases = eventsOf(run.records(), 'phase').map((e) => `${e.data.name}:${e.data.state}`);
-    expect(phases).toEqual(['steady:start', 'steady:end']);
+    setTimeout(() => controller.abort(new Error('Ctrl-C')), 1500);
+    const run = await runFake({}, server, { scenario: sustainedAt(10, 30) }, controller.signal);
+    expect(run.elapsedMs).toBeLessThan(6000);
+    expect(run.result.status).toBe('aborted');
+    expect(run.result.reason).toMatch(/interrupted: .*Ctrl-C/);
+    expect(run.result.requests).toBeGreaterThan(0);
+    expect(loadgenEvents(run)).toEqual(['aborted']);
+    expect(phaseEvents(run)).toEqual(['steady:start', 'steady:end']);
   });
 
-  it('marks the run invalid when the generator cannot reach the asked rate', async () => {
-    const server = await service({ readDelayMs: 300 });
-    // 2 VUs x ~3 iterations/s each cannot make 30/s.
-    const run = setup(server.baseUrl, join(SCENARIOS, 'sustained.ts'), { RATE_BASE: '30', DURATION_S: '8', WEIGHTS: 'read=100,write=0,cpu=0', PRE_VUS: '1', MAX_VUS: '2' });
-    const result = await runK6(run.options);
-    expect(result.status).toBe('invalid');
-    expect(result.reason).toMatch(/dropped|achieved/);
-    expect(eventsOf(run.records(), 'loadgen').map((e) => e.data.state)).toEqual(['saturated']);
+  it('marks the run invalid (saturated) when k6 runs out of VUs (MAX_VUS) against a slow endpoint', async () => {
+    const server = await service({ readDelayMs: 500 });
+    // One VU at ~2 iterations/s cannot make 20/s: k6 drops the rest.
+    const run = await runFake({}, server, { scenario: sustainedAt(20, 10, { weights: { read: 100, write: 0, cpu: 0 } }), workerCap: 1 });
+    expect(run.result.status).toBe('invalid');
+    expect(run.result.reason).toMatch(/dropped \d+ iterations/);
+    expect(loadgenEvents(run)).toEqual(['saturated']);
+    expect(loadRecords(run.records()).reduce((n, r) => n + r.dropped, 0)).toBeGreaterThan(5);
+    expect(run.elapsedMs).toBeLessThan(8000);
   });
 
-  it('runs, records and judges a script the user brings (no plan announcement, no custom tags)', async () => {
+  it("runs a user's own script: its options read with `k6 inspect`, its first sample as t=0, no phases", async () => {
     const server = await service();
     const dir = mkdtempSync(join(tmpdir(), 'slo-user-script-'));
-    const script = join(dir, 'mine.js');
+    const script = join(dir, 'mine.k6.ts');
     writeFileSync(script, [
       "import http from 'k6/http';",
-      "export const options = { scenarios: { mine: { executor: 'constant-arrival-rate', rate: 15, timeUnit: '1s', duration: '3s', preAllocatedVUs: 2, maxVUs: 10 } } };",
+      "export const options = { scenarios: { mine: { executor: 'constant-arrival-rate', rate: 15, timeUnit: '1s', duration: '2s', preAllocatedVUs: 2, maxVUs: 10 } } };",
       'export default function () { http.get(`${__ENV.BASE_URL}/api/items/1`); }',
     ].join('\n'));
-    const run = setup(server.baseUrl, script, {});
-    const result = await runK6(run.options);
-    expect(result.status).toBe('completed');
-    expect(result.requests).toBe(server.counts().total);
+    // The fake cannot execute a k6 script: the sidecar says what the script resolves to and sends.
+    writeFileSync(`${script}.options.json`, JSON.stringify({
+      options: { scenarios: { mine: { executor: 'constant-arrival-rate', rate: 15, timeUnit: '1s', duration: '2s', preAllocatedVUs: 2, maxVUs: 10 } } },
+      requests: [{ method: 'GET', path: '/api/items/1' }],
+    }));
+    const recordFile = join(dir, 'invocations.jsonl');
+    const run = await runFake({ record: recordFile }, server, { script });
+
+    expect(run.result.reason).toBeUndefined();
+    expect(run.result.status).toBe('completed');
+    expect(run.result.requests).toBe(server.counts().total);
+    expect(run.result.requests).toBeGreaterThanOrEqual(25);
     const records = loadRecords(run.records());
-    expect(Object.keys(records.find((r) => r.requests > 0)!.byName)).toEqual([`${server.baseUrl}/api/items/1`]);
-    expect(records.some((r) => (r.targetRate ?? 0) > 10)).toBe(true); // asked rate read from the script's own options
+    expect(Object.keys(records.find((r) => r.requests > 0)?.byName ?? {})).toEqual([`${server.baseUrl}/api/items/1`]);
+    expect(records.some((r) => (r.targetRate ?? 0) > 10)).toBe(true); // the asked rate, from the script's own options
+    expect(Math.floor((run.startedAt ?? 0) / 1000) * 1000).toBe(records[0]?.t);
     expect(eventsOf(run.records(), 'phase')).toEqual([]);
-    expect(result.ackedOrderIds).toEqual([]);
+    expect(run.result.ackedOrderIds).toEqual([]);
+
+    const invocations = readFileSync(recordFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { argv: string[]; env: Record<string, string> });
+    expect(invocations.map((i) => i.argv[0])).toEqual(['inspect', 'run']);
+    expect(invocations[0]?.argv).toEqual(['inspect', '--execution-requirements', '--include-system-env-vars', script]);
+    expect(invocations[1]?.argv.at(-1)).toBe(script);
+    // k6 runs with a clean environment: nothing of the caller's but PATH and HOME.
+    expect(Object.keys(invocations[1]?.env ?? {}).filter((k) => !k.startsWith('K6_')).sort()).toEqual(['BASE_URL', 'HOME', 'PATH', 'SLO_THRESHOLDS']);
   });
 
-  it('reports aborted when k6 writes malformed output (a real process standing in for a broken k6)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'slo-fake-k6-'));
-    const fake = join(dir, 'k6');
-    // Answers `inspect` like k6, then writes a CSV header and a garbled sample line to the --out csv= FIFO.
-    writeFileSync(fake, [
-      '#!/bin/sh',
-      'if [ "$1" = inspect ]; then echo \'{"scenarios":{"s":{"executor":"constant-arrival-rate","rate":10,"timeUnit":"1s","duration":"5s"}}}\'; exit 0; fi',
-      'for a in "$@"; do case "$a" in csv=*) out="${a#csv=}";; esac; done',
-      'exec 3>"$out"',
-      'echo "metric_name,timestamp,metric_value,check,error_code,expected_response,name,status,extra_tags,metadata" >&3',
-      'echo "http_reqs,not-a-time,1.0,,,true,x,200,," >&3',
-      'exec sleep 30',
-    ].join('\n'));
-    chmodSync(fake, 0o755);
-    const run = setup('http://127.0.0.1:9', join(SCENARIOS, 'sustained.ts'), {}, { k6Path: fake, killGraceMs: 500 });
-    const started = Date.now();
-    const result = await runK6(run.options);
-    expect(Date.now() - started).toBeLessThan(10_000);
-    expect(result.status).toBe('aborted');
-    expect(result.reason).toMatch(/malformed k6 output/);
-    expect(eventsOf(run.records(), 'loadgen').map((e) => e.data.state)).toEqual(['aborted']);
+  it('runs the generic entry script for a declared scenario (never the scenario module itself)', async () => {
+    const server = await service();
+    const dir = mkdtempSync(join(tmpdir(), 'slo-entry-'));
+    const recordFile = join(dir, 'invocations.jsonl');
+    await runFake({ mode: 'no-output', record: recordFile }, server, { scenario: sustainedAt(10, 1), workerCap: 7 });
+    const [invocation] = readFileSync(recordFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { argv: string[]; env: Record<string, string> });
+    expect(invocation?.argv).toContain(K6_ENTRY);
+    expect(invocation?.argv).toContain('--system-tags=status,name,error_code,expected_response,check');
+    expect(invocation?.env).toMatchObject({ MAX_VUS: '7', K6_CSV_TIME_FORMAT: 'unix_milli', BASE_URL: server.baseUrl });
+    expect(JSON.parse(invocation?.env.SLO_SCENARIO ?? '{}')).toMatchObject({ name: 'sustained', plan: { startRate: 10 } });
   });
 });

@@ -122,8 +122,9 @@ export class K6Engine implements LoadEngine, WithProcess {
       rows.on('data', (row: K6Row) => {
         if (died || signal.aborted) return;
         try {
-          if (!started) {
-            // A user's own script announces nothing: its first sample is t=0.
+          if (!started && !load.scenario) {
+            // A user's own script announces nothing: its first sample is t=0. The generic script's t=0 comes
+            // only from its announcement: k6 emits vus rows from VU initialisation on, before setup() runs.
             started = true;
             out.started(Number(row.timestamp));
           }

@@ -181,9 +181,10 @@ function scenarioEndMs(raw: RawScenario): number {
 /**
  * `k6 inspect --execution-requirements`: cmd/inspect.go prints, indented by two spaces, the consolidated
  * lib.Options (every field, null when unset; the list and order as printed in grafana/k6 issue #3890) with
- * `totalDuration` and `maxVUs` appended. The fake fills what a script's `options` set and leaves the rest null.
+ * `totalDuration` and `maxVUs` appended (without --execution-requirements, lib.Options alone). The fake fills
+ * what a script's `options` set and leaves the rest null.
  */
-export function inspectOutput(options: Record<string, unknown>): string {
+export function inspectOutput(options: Record<string, unknown>, executionRequirements = true): string {
   const scenarios = (options.scenarios as Record<string, RawScenario> | undefined) ?? null;
   const pick = (key: string): Json => (options[key] as Json | undefined) ?? null;
   const out: Record<string, Json> = {
@@ -196,8 +197,10 @@ export function inspectOutput(options: Record<string, unknown>): string {
     noVUConnectionReuse: null, minIterationDuration: null, ext: pick('ext'), summaryTrendStats: pick('summaryTrendStats'),
     summaryTimeUnit: null, systemTags: pick('systemTags'), tags: pick('tags'), metricSamplesBufferSize: null,
     noCookiesReset: null, discardResponseBodies: null,
-    totalDuration: goDuration(Math.max(0, ...Object.values(scenarios ?? {}).map(scenarioEndMs))),
-    maxVUs: Object.values(scenarios ?? {}).reduce((sum, s) => sum + Number(s.maxVUs ?? s.vus ?? 0), 0),
   };
+  if (executionRequirements) {
+    out.totalDuration = goDuration(Math.max(0, ...Object.values(scenarios ?? {}).map(scenarioEndMs)));
+    out.maxVUs = Object.values(scenarios ?? {}).reduce((sum, s) => sum + Number(s.maxVUs ?? s.vus ?? 0), 0);
+  }
   return `${JSON.stringify(out, null, 2)}\n`;
 }

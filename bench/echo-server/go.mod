@@ -1,0 +1,3 @@
+module slo-harness/bench/echo-server
+
+go 1.24
