@@ -65,6 +65,8 @@ export interface Cluster {
   sendTelemetryTo?(env: Record<string, string>): void;
   /** Where each pod's log file lands in the run folder (`<dir>/<pod>.log`), for the structured-log check. */
   podLogsDir?(): string;
+  /** Versions of the target's parts (e.g. Kubernetes, PostgreSQL), for the reports' provenance. */
+  versions?(): Promise<Record<string, string>>;
   /** Tears down what a killed harness left behind for the run folder `runDir`; returns what it did, one line. */
   reap?(runDir: string): Promise<string>;
 }

@@ -8,7 +8,10 @@ import { z } from 'zod';
 import { errors } from './errors.ts';
 import { RUN_FILES } from './names.ts';
 
-/** 2: the header record, `writes.audit` split from its failure (`writes.audit.failed`), `runner` on load. */
+/**
+ * 2: the header record, `writes.audit` split from its failure (`writes.audit.failed`), `runner` and per-request
+ * histograms on load records, `run.info` (provenance).
+ */
 export const TIMELINE_VERSION = 2;
 
 const counts = z.record(z.string(), z.number().int().nonnegative());
@@ -27,7 +30,11 @@ export const LoadRecordSchema = z.object({
   status: counts, // HTTP status code -> count; "0" when no response arrived
   errors: counts, // error kind (timeout, connection refused, reset, 5xx, check failed...) -> count
   latencyUs: z.string(), // compressed base64 HDR histogram of http_req_duration in microseconds
-  byName: z.record(z.string(), z.object({ requests: z.number().int().nonnegative(), failed: z.number().int().nonnegative() })),
+  byName: z.record(z.string(), z.object({
+    requests: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    latencyUs: z.string().optional(), // this request name's own histogram (same codec), for per-request p95
+  })),
   versions: counts, // x-app-version header -> count
   instances: counts, // x-instance-id header -> count
   iterations: z.number().int().nonnegative(),
@@ -43,6 +50,15 @@ const event = <T extends string, D extends z.ZodTypeAny>(type: T, data: D) =>
 export const TimelineEventSchema = z.discriminatedUnion('type', [
   event('run.start', z.object({ runId: z.string(), cluster: z.string(), profile: z.string(), steps: z.array(z.string()) })),
   event('run.end', z.object({ status: z.enum(['completed', 'aborted', 'invalid']), reason: z.string().optional() })),
+  // Provenance: what produced this run, for a reader who has only the reports.
+  event('run.info', z.object({
+    harness: z.object({ version: z.string(), commit: z.string().nullable() }),
+    engine: z.string(),
+    profile: z.string(),
+    specHash: z.string(), // sha256 of the spec text (or of the defaults), first 16 hex digits
+    machine: z.object({ cores: z.number().int().positive(), memoryMiB: z.number().int().nonnegative(), platform: z.string() }),
+    target: z.record(z.string(), z.string()), // component -> version the target reported (PostgreSQL, Kubernetes...)
+  })),
   event('step.start', z.object({ step: z.string(), scenario: z.string(), durationS: z.number().nonnegative() })),
   event('step.end', z.object({ step: z.string(), ok: z.boolean(), reason: z.string().optional() })),
   // A named stretch of a scenario (ramp, spike, steady, recovery...), for per-phase judgements.
@@ -91,6 +107,7 @@ export const TIMELINE_FILE = RUN_FILES.timeline;
 export const EVENT_WRITERS: Readonly<Record<EventType, 'harness' | 'cluster' | 'load'>> = {
   'run.start': 'harness',
   'run.end': 'harness',
+  'run.info': 'harness',
   'step.start': 'harness',
   'step.end': 'harness',
   'action.start': 'harness',

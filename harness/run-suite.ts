@@ -21,6 +21,7 @@ import { HARNESS_VERSION } from './version.ts';
 import { startOtlpReceiver, type OtlpReceiver } from './observability/otlp-receiver.ts';
 import { checkLogFiles, checkMetrics, checkTraces } from './observability/checks.ts';
 import { withSpan } from './self-tracing.ts';
+import { provenance } from './provenance.ts';
 
 export interface RunRequest {
   cluster: ClusterName;
@@ -159,6 +160,9 @@ export async function runSuite(request: RunRequest): Promise<RunOutcome> {
     }
     const endpoint = await withSpan('cluster.up', () => cluster!.up());
     request.log(`target up at ${endpoint.baseUrl}`);
+    timeline.event('run.info', HARNESS_SOURCE, await provenance({
+      engine: request.engine.name, profile: request.suite.profile, specText: request.specText ?? JSON.stringify(request.spec), cluster,
+    }));
     // Before any load: e.g. the kube adapter refuses destructive actions in a namespace that has not opted in.
     await cluster.preflight?.([...new Set(request.suite.steps.flatMap((s) => s.actions.map((a) => a.do)))]);
 

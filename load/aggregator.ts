@@ -10,7 +10,7 @@ interface Bucket {
   status: Record<string, number>;
   errors: Record<string, number>;
   latency: LatencyHistogram;
-  byName: Record<string, { requests: number; failed: number }>;
+  byName: Record<string, { requests: number; failed: number; latency: LatencyHistogram }>;
   versions: Record<string, number>;
   instances: Record<string, number>;
   iterations: number;
@@ -73,9 +73,10 @@ export class LoadAggregator implements LoadSink {
     const bucket = this.bucketAt(sample.t);
     bucket.requests += 1;
     bump(bucket.status, String(sample.status));
-    const entry = (bucket.byName[sample.name || 'unnamed'] ??= { requests: 0, failed: 0 });
+    const entry = (bucket.byName[sample.name || 'unnamed'] ??= { requests: 0, failed: 0, latency: createHistogram() });
     entry.requests += 1;
     recordMs(bucket.latency, sample.latencyMs);
+    recordMs(entry.latency, sample.latencyMs);
     if (sample.failure !== null) {
       bucket.failed += 1;
       entry.failed += 1;
@@ -137,7 +138,8 @@ export class LoadAggregator implements LoadSink {
       kind: 'load', t, source: this.options.source,
       requests: b.requests, failed: b.failed, status: b.status, errors: b.errors,
       latencyUs: encodeHistogram(b.latency),
-      byName: b.byName, versions: b.versions, instances: b.instances, iterations: b.iterations, dropped: b.dropped,
+      byName: Object.fromEntries(Object.entries(b.byName).map(([name, e]) => [name, { requests: e.requests, failed: e.failed, latencyUs: encodeHistogram(e.latency) }])),
+      versions: b.versions, instances: b.instances, iterations: b.iterations, dropped: b.dropped,
     };
     if (this.options.step !== undefined) record.step = this.options.step;
     const target = this.options.targetRate?.(t);

@@ -2,7 +2,7 @@
 // one record per second. Latency merges as histograms, so a merged p95 is the p95 of all requests, never
 // an average of percentiles.
 import type { LoadRecord } from '../contract/timeline.ts';
-import { decodeHistogram, encodeHistogram, createHistogram } from '../contract/histogram.ts';
+import { createHistogram, encodeHistogram, readLatency } from '../contract/histogram.ts';
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): void {
   for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
@@ -21,6 +21,7 @@ export function mergeLoadRecords(records: readonly LoadRecord[], source = 'merge
   for (const group of groups.values()) {
     const first = group[0]!;
     const latency = createHistogram();
+    const byNameLatency: Record<string, ReturnType<typeof createHistogram>> = {};
     const out: LoadRecord = {
       kind: 'load', t: first.t, source, requests: 0, failed: 0, status: {}, errors: {}, latencyUs: '',
       byName: {}, versions: {}, instances: {}, iterations: 0, dropped: 0,
@@ -40,12 +41,19 @@ export function mergeLoadRecords(records: readonly LoadRecord[], source = 'merge
         const entry = (out.byName[name] ??= { requests: 0, failed: 0 });
         entry.requests += c.requests;
         entry.failed += c.failed;
+        if (c.latencyUs !== undefined) {
+          const own = (byNameLatency[name] ??= createHistogram());
+          const decoded = readLatency(c.latencyUs);
+          if (decoded) own.add(decoded);
+        }
       }
-      latency.add(decodeHistogram(r.latencyUs));
+      const decoded = readLatency(r.latencyUs);
+      if (decoded) latency.add(decoded);
       // Each runner asks for its own segment of the rate; the total asked is the sum.
       if (r.targetRate !== undefined) target = (target ?? 0) + r.targetRate;
     }
     out.latencyUs = encodeHistogram(latency);
+    for (const [name, histogram] of Object.entries(byNameLatency)) out.byName[name]!.latencyUs = encodeHistogram(histogram);
     if (target !== undefined) out.targetRate = target;
     merged.push(out);
   }

@@ -7,6 +7,7 @@ import {
 import { execa } from 'execa';
 import { errors } from '../../contract/errors.ts';
 import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint } from '../types.ts';
+import { sleep } from '../wait.ts';
 import { kubeCall } from './api-errors.ts';
 import { DESTRUCTIVE_ACTIONS, disruptionRefusal, disruptionsAllowed } from './disruptions.ts';
 import { imageOf, imageWithTag, readyCondition, rolloutProgress, versionOf, type DeploymentLike, type PodLike } from './objects.ts';
@@ -24,11 +25,6 @@ interface CnpgCluster {
   metadata: { resourceVersion?: string };
   status?: { currentPrimary?: string; targetPrimary?: string; instanceNames?: string[]; instancesStatus?: Record<string, string[]> };
 }
-
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
-  const timer = setTimeout(resolve, ms);
-  signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-});
 
 /** Same text as the CNPG plugin writes (PostgreSQL timestamp format, UTC). */
 function pgTimestamp(d = new Date()): string {

@@ -6,11 +6,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { errors } from '../../contract/errors.ts';
-import { freePort, sleep, spawnGroup, type ProcessGroup } from './processes.ts';
+import { sleep, waitFor } from '../wait.ts';
+import { freePort } from './ports.ts';
+import { spawnGroup, type ProcessGroup } from './processes.ts';
 
 export const HAPROXY_BIN = '/usr/sbin/haproxy';
 const BACKEND = 'app';
-/** Checks every 500 ms, down after 2 failures, up after 1 success. */
+/**
+ * Checks every 1 s, down after 2 failures, up after 1 success. Not faster: every check costs the replica
+ * CPU, which the autoscaler counts. A pod whose container died is not left to these checks: the cluster
+ * takes it out at once (`setServerState(name, 'maint')`).
+ */
 const CHECK = 'check inter 1s fall 2 rise 1';
 
 export interface LoadBalancer {
@@ -70,18 +76,14 @@ export function socketCommand(socket: string, line: string): Promise<string> {
   });
 }
 
-async function waitFor(what: string, test: () => Promise<boolean>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await test()) return;
-    } catch {
-      // not there yet
-    }
-    if (Date.now() > deadline) throw errors.SLO_ERR_ENV_TIMEOUT(`${what} within ${timeoutMs} ms`);
-    await sleep(100, signal);
+/** `test` as a probe for `waitFor`: true, or undefined while it is false or fails (not there yet). */
+const until = (test: () => Promise<boolean>) => async (): Promise<true | undefined> => {
+  try {
+    return (await test()) ? true : undefined;
+  } catch {
+    return undefined;
   }
-}
+};
 
 export async function startHaproxy(runDir: string, signal?: AbortSignal): Promise<LoadBalancer> {
   const dir = join(runDir, 'haproxy');
@@ -90,21 +92,25 @@ export async function startHaproxy(runDir: string, signal?: AbortSignal): Promis
   const socket = join(dir, 'admin.sock');
   const configFile = join(dir, 'haproxy.cfg');
   writeFileSync(configFile, haproxyConfig(port, socket));
+  const logFile = join(runDir, 'logs', 'haproxy.log');
   const group: ProcessGroup = spawnGroup({
     name: 'haproxy',
     runDir,
     command: HAPROXY_BIN,
     args: ['-db', '-f', configFile],
-    logFile: join(runDir, 'logs', 'haproxy.log'),
+    logFile,
   });
-  const command = async (line: string) => {
-    const answer = await socketCommand(socket, line);
-    return answer;
-  };
-  await waitFor('HAProxy admin socket answers', async () => {
-    if (!group.alive()) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`HAProxy exited; see ${join(runDir, 'logs', 'haproxy.log')}`);
-    return (await command('show info')).includes('Name: HAProxy');
-  }, 10_000, signal).catch(async (error: unknown) => {
+  const command = (line: string) => socketCommand(socket, line);
+  await waitFor(until(async () => (await command('show info')).includes('Name: HAProxy')), {
+    what: 'answer on the HAProxy admin socket',
+    timeoutMs: 10_000,
+    signal,
+    intervalMs: 100,
+    hint: `see ${logFile}`,
+    failFast: () => {
+      if (!group.alive()) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`HAProxy exited; see ${logFile}`);
+    },
+  }).catch(async (error: unknown) => {
     await group.stop(1000);
     throw error;
   });
@@ -144,7 +150,7 @@ export async function startHaproxy(runDir: string, signal?: AbortSignal): Promis
       await expectOk(`add server ${BACKEND}/${name} 127.0.0.1:${serverPort} ${CHECK}`);
       await expectOk(`enable health ${BACKEND}/${name}`);
       await expectOk(`enable server ${BACKEND}/${name}`);
-      await waitFor(`HAProxy sees ${name} UP`, async () => (await serverStates()).get(name) === 'UP', 10_000, abort);
+      await waitFor(until(async () => (await serverStates()).get(name) === 'UP'), { what: `${name} UP in HAProxy`, timeoutMs: 10_000, signal: abort, intervalMs: 100 });
     },
     async setServerState(name, state) {
       await command(`set server ${BACKEND}/${name} state ${state}`);

@@ -10,6 +10,7 @@
 // process-exit hook SIGKILLs what is left, and when the harness itself was SIGKILLed the next up() in the
 // same runs folder reaps the leftovers (see processes.ts).
 import { existsSync, mkdirSync } from 'node:fs';
+import { execa } from 'execa';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint } from '../types.ts';
@@ -18,8 +19,11 @@ import { CpuMeter, groupCpuSeconds } from './cpu.ts';
 import { startHaproxy, type LoadBalancer } from './haproxy.ts';
 import { DEFAULT_SPEC, decide, emptyMemory, type HpaMemory, type HpaSpec, type PodView } from './hpa.ts';
 import { Pod, type StopReason } from './pod.ts';
-import { claimRunDir, freePort, reapRunGroups, reapStaleGroups, sleep } from './processes.ts';
+import { freePort } from './ports.ts';
+import { claimRunDir, reapRunGroups, reapStaleGroups } from './processes.ts';
+import { sleep } from '../wait.ts';
 import { reapDatabase, startDatabase, type Database } from './database/index.ts';
+import { PG_BIN_DIR } from './database/config.ts';
 import { queryServerP95, startPrometheus, type PrometheusServer } from './prometheus.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -311,7 +315,7 @@ class LocalCluster implements Cluster {
     this.emitReplicas();
     const exited = pod.group.stop(this.settings.terminationGraceMs);
     const endpointGone = (async () => {
-      await sleep(this.settings.propagationDelayMs).catch(() => undefined);
+      await sleep(this.settings.propagationDelayMs);
       if (pod.inLoadBalancer) await this.lb?.removeServer(pod.name);
       pod.inLoadBalancer = false;
     })();
@@ -338,7 +342,7 @@ class LocalCluster implements Cluster {
       }
       if (pod.ready?.status) pod.ready = { status: false, lastTransitionTime: Date.now() };
       this.emitReplicas();
-      await sleep(this.settings.restartBackoffMs).catch(() => undefined);
+      await sleep(this.settings.restartBackoffMs);
       if (this.stopping || pod.terminating) {
         this.pods.delete(pod.name);
         return;
@@ -449,6 +453,24 @@ class LocalCluster implements Cluster {
  * The local adapter. `failover` and `missingOrders` exist only when the database is enabled (settings
  * `database`, default true): they are bound after `up()` resolves.
  */
+/** What the local target runs, as each program reports itself. */
+async function localVersions(withDatabase: boolean): Promise<Record<string, string>> {
+  const firstLine = async (command: string, args: string[]): Promise<string | null> => {
+    const result = await execa(command, args, { reject: false, timeout: 10_000 });
+    return result.exitCode === 0 ? (result.stdout || result.stderr).split('\n')[0]?.trim() ?? null : null;
+  };
+  const versions: Record<string, string> = { target: 'local processes (Kubernetes semantics emulated)', node: process.version };
+  const haproxy = await firstLine('haproxy', ['-v']);
+  if (haproxy) versions.haproxy = haproxy;
+  if (withDatabase) {
+    const postgres = await firstLine(join(PG_BIN_DIR, 'postgres'), ['--version']);
+    if (postgres) versions.postgresql = postgres;
+    const patroni = await firstLine('patroni', ['--version']);
+    if (patroni) versions.patroni = patroni;
+  }
+  return versions;
+}
+
 export const createLocalCluster: ClusterFactory = (ctx, options) => {
   const cluster = new LocalCluster(ctx, options);
   const { database: withDatabase, prometheus: withPrometheus } = readSettings(options.settings);
@@ -463,6 +485,7 @@ export const createLocalCluster: ClusterFactory = (ctx, options) => {
     sendTelemetryTo: (env) => cluster.sendTelemetryTo(env),
     podLogsDir: () => cluster.podLogsDir(),
     reap: (runDir) => cluster.reap(runDir),
+    versions: () => localVersions(withDatabase),
     podNames: () => cluster.podNames(),
   };
   if (withPrometheus) facade.serverLatency = (fromMs, toMs) => cluster.serverLatency(fromMs, toMs);

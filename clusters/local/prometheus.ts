@@ -1,10 +1,12 @@
 // Prometheus scraping every replica, as the Prometheus Operator would through a ServiceMonitor: targets come
-// from a file_sd file rewritten whenever replicas come and go; scrape interval 1 s so compressed runs still
-// get several samples per window. Storage lives under the run dir.
+// from a file_sd file rewritten whenever replicas come and go. Storage lives under the run dir.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { errors } from '../../contract/errors.ts';
-import { freePort, sleep, spawnGroup } from './processes.ts';
+import { waitFor } from '../wait.ts';
+import { freePort } from './ports.ts';
+import { spawnGroup } from './processes.ts';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
 
@@ -20,17 +22,17 @@ export interface PrometheusServer {
   stop(): Promise<void>;
 }
 
+/**
+ * 2 s, not 1 s: every scrape costs each replica CPU, which the autoscaler counts, and up to 20 replicas share
+ * 2 cores with the load generator. Step windows are tens of seconds, so each still holds many samples.
+ */
+export const SCRAPE_INTERVAL_S = 2;
+
 export function prometheusConfig(targetsFile: string): string {
-  return `global:
-  scrape_interval: 2s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: app
-    file_sd_configs:
-      - files: ['${targetsFile}']
-        refresh_interval: 1s
-`;
+  return stringify({
+    global: { scrape_interval: `${SCRAPE_INTERVAL_S}s`, scrape_timeout: '1s', evaluation_interval: '1s' },
+    scrape_configs: [{ job_name: 'app', file_sd_configs: [{ files: [targetsFile], refresh_interval: '1s' }] }],
+  });
 }
 
 export async function startPrometheus(runDir: string, signal?: AbortSignal): Promise<PrometheusServer> {
@@ -47,6 +49,7 @@ export async function startPrometheus(runDir: string, signal?: AbortSignal): Pro
   setTargets([]);
   writeFileSync(configFile, prometheusConfig(targetsFile));
   const port = await freePort();
+  const logFile = join(runDir, 'logs', 'prometheus.log');
   const group = spawnGroup({
     name: 'prometheus',
     runDir,
@@ -58,23 +61,30 @@ export async function startPrometheus(runDir: string, signal?: AbortSignal): Pro
       '--storage.tsdb.retention.time=1d',
       '--log.level=warn',
     ],
-    logFile: join(runDir, 'logs', 'prometheus.log'),
+    logFile,
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (!group.alive()) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`Prometheus exited; see ${join(runDir, 'logs', 'prometheus.log')}`);
+  const ready = async () => {
     try {
-      if ((await fetch(`${url}/-/ready`)).ok) break;
+      return (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2000) })).ok ? true : undefined;
     } catch {
-      // not listening yet
+      return undefined; // not listening yet
     }
-    if (Date.now() > deadline) {
-      await group.stop(1000);
-      throw errors.SLO_ERR_ENV_TIMEOUT('Prometheus did not become ready within 30 s');
-    }
-    await sleep(200, signal);
-  }
+  };
+  await waitFor(ready, {
+    what: 'ready Prometheus',
+    timeoutMs: 30_000,
+    signal,
+    intervalMs: 200,
+    hint: `see ${logFile}`,
+    failFast: () => {
+      if (!group.alive()) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`Prometheus exited; see ${logFile}`);
+    },
+  }).catch(async (error: unknown) => {
+    // Not handed to the cluster yet, so its down() would not stop it.
+    await group.stop(1000);
+    throw error;
+  });
   return { url, setTargets, stop: async () => void (await group.stop(3_000)) };
 }
 
@@ -101,7 +111,7 @@ async function instantQuery(prometheusUrl: string, query: string, atMs: number):
  */
 export async function queryServerP95(prometheusUrl: string, fromMs: number, toMs: number): Promise<{ p95Ms: number | null; requests: number }> {
   // rate() needs two samples: never a window shorter than two scrape intervals.
-  const windowS = Math.max(2, Math.ceil((toMs - fromMs) / 1000));
+  const windowS = Math.max(2 * SCRAPE_INTERVAL_S, Math.ceil((toMs - fromMs) / 1000));
   const p95 = await instantQuery(prometheusUrl, `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[${windowS}s])))`, toMs);
   const requests = await instantQuery(prometheusUrl, `sum(increase(http_requests_total[${windowS}s]))`, toMs);
   return { p95Ms: p95 === null ? null : p95 * 1000, requests: requests ?? 0 };

@@ -145,7 +145,9 @@ export class K6Engine implements LoadEngine, WithProcess {
     });
 
     // Logs: the plan announcement, acknowledged ids, and errors worth quoting when k6 dies.
+    let panicked = false;
     const onLogLine = (line: string) => {
+      if (line.trim() === '') return;
       let msg = line;
       let level = 'error';
       try {
@@ -154,7 +156,13 @@ export class K6Engine implements LoadEngine, WithProcess {
         level = parsed.level ?? 'info';
         if (parsed.error) msg = `${msg}: ${parsed.error}`;
       } catch {
-        // Not k6's JSON log (a Go panic, a flag error): keep it whole.
+        // Not k6's JSON log (a Go panic, a flag error): keep it whole. After a Go panic's first line comes only
+        // its stack (hundreds of lines): kept in the log, but the panic itself is what a reason should quote.
+        if (panicked) {
+          out.log(line);
+          return;
+        }
+        panicked = /^(panic|fatal error): /.test(line);
       }
       if (msg.startsWith(ORDER_ACK_PREFIX)) {
         out.acked(msg.slice(ORDER_ACK_PREFIX.length).trim());

@@ -662,7 +662,9 @@ async function run(parsed: Parsed): Promise<never> {
 function record(): void {
   const file = process.env[FAKE_K6_ENV.record];
   if (!file) return;
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FAKE_K6_')));
+  // What k6 itself would see: without the wrapper's own settings and what its shell adds (PWD, SHLVL...).
+  const shellAdded = new Set(['PWD', 'OLDPWD', 'SHLVL', '_']);
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FAKE_K6_') && !shellAdded.has(key)));
   appendFileSync(file, `${JSON.stringify({ argv: process.argv.slice(2), env })}\n`);
 }
 

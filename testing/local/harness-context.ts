@@ -1,15 +1,14 @@
 // A ClusterContext for tests: a fresh runs folder, a real timeline file, and an abort controller.
 import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { ClusterContext } from '../../clusters/types.ts';
 import { TIMELINE_FILE } from '../../contract/timeline.ts';
 import { TimelineWriter } from '../../harness/timeline-file.ts';
+import { standInCommand } from '../stand-in-service.ts';
 
-export const STAND_IN_APP = resolve(fileURLToPath(new URL('./stand-in-app.ts', import.meta.url)));
-/** The `--app` command line a user would give, here for the stand-in service. */
-export const STAND_IN_COMMAND = `${process.execPath} --import tsx ${STAND_IN_APP}`;
+/** The `--app` command line a user would give, here for the stand-in service with its process defaults. */
+export const STAND_IN_COMMAND = standInCommand();
 
 export function newRunsRoot(): string {
   const root = mkdtempSync(join(tmpdir(), 'slo-local-'));

@@ -1,5 +1,6 @@
 // Configuration files of the database's daemons, as pure functions of ports, paths and secrets.
-// Patroni's keys follow its postgres0.yml example; HAProxy's follow Patroni's haproxy.cfg example.
+// Patroni's keys follow its postgres0.yml example (YAML built from an object); HAProxy's (not YAML: text)
+// follow Patroni's haproxy.cfg example, with faster checks (see `haproxyConfig`).
 import { stringify } from 'yaml';
 
 /** Failure detection: ttl >= loop_wait + 2 * retry_timeout, as Patroni requires; fails over in ~10 s here. */
@@ -122,7 +123,10 @@ export function haproxyConfig(input: { port: number; statsPort: number; members:
     '    stats uri /',
     '',
     // Only the member whose Patroni answers 200 on /primary receives connections; when it stops answering,
-    // its open sessions are cut so clients reconnect to the new primary instead of hanging.
+    // its open sessions are cut so clients reconnect to the new primary instead of hanging. Checks every 1 s,
+    // down after 2 failures, up after 1 success (Patroni's example: inter 3s fall 3 rise 2), so HAProxy
+    // follows a failover within about 2 s of Patroni's promotion: that delay is part of what the failover
+    // SLO measures. A check waits at most `timeout check` (2 s) for Patroni's answer.
     'listen primary',
     `    bind 127.0.0.1:${input.port}`,
     '    option httpchk GET /primary',

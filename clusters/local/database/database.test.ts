@@ -10,7 +10,8 @@ import { readTimeline, TimelineWriter } from '../../../harness/timeline-file.ts'
 import { databaseProcesses, reapDatabase, startDatabase, type LocalDatabase } from './index.ts';
 import { socketDirFor } from './host.ts';
 import { memberStatus } from './patroni-rest.ts';
-import { isPortFree } from './ports.ts';
+import { sleep } from '../../wait.ts';
+import { isPortFree } from '../ports.ts';
 import { listProcesses, spawnDaemon } from './processes.ts';
 
 const quiet = () => {};
@@ -70,7 +71,7 @@ function startWriteLoop(url: string) {
         await client?.end().catch(quiet);
         client = null;
       }
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
     await client?.end().catch(quiet);
   })();

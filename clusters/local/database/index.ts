@@ -15,11 +15,11 @@ import { ensureReachable, ETCD_BIN, HAPROXY_BIN, postgresUser, requireTools, soc
 import { databaseLayout, MEMBER_NAMES, type DatabaseLayout } from './layout.ts';
 import { PatroniMember } from './member.ts';
 import { missingOrders } from './orders.ts';
-import { freePorts } from './ports.ts';
+import { freePorts } from '../ports.ts';
 import { removePidFile, signalGroup, spawnDaemon, waitGone, type Daemon } from './processes.ts';
 import { reapDatabase } from './reap.ts';
 import { watchRoles, type RoleWatcher } from './role-watcher.ts';
-import { waitFor, type WaitOptions } from './wait.ts';
+import { waitFor, type WaitOptions } from '../../wait.ts';
 
 export { reapDatabase, databaseProcesses } from './reap.ts';
 export { ROLE_EVENT_SOURCE } from './role-watcher.ts';
@@ -157,7 +157,7 @@ export async function startDatabase(ctx: DatabaseContext, options: DatabaseOptio
     }
   };
   const startDeadline = Date.now() + (options.startTimeoutMs ?? 90_000);
-  const untilStarted = (what: string): WaitOptions => ({ what, timeoutMs: Math.max(0, startDeadline - Date.now()), signal: ctx.signal, failFast });
+  const untilStarted = (what: string): WaitOptions => ({ what, timeoutMs: Math.max(0, startDeadline - Date.now()), signal: ctx.signal, failFast, hint: `see ${layout.logs}` });
 
   try {
     ctx.log(`database: starting etcd, ${memberCount} Patroni members and HAProxy (${scope}) under ${layout.root}`);
@@ -203,7 +203,7 @@ export async function startDatabase(ctx: DatabaseContext, options: DatabaseOptio
     const victimName = currentPrimary();
     const victim = patroniMembers.find((m) => m.name === victimName);
     if (!victim) throw errors.SLO_ERR_ENV_PROCESS_FAILED('there is no primary to fail over', `see ${layout.logs}`);
-    const bounded = (what: string, timeoutMs: number): WaitOptions => ({ what, timeoutMs, signal: ctx.signal });
+    const bounded = (what: string, timeoutMs: number): WaitOptions => ({ what, timeoutMs, signal: ctx.signal, hint: `see ${layout.logs}` });
 
     await victim.crash();
     ctx.log(`database: killed node ${victim.name} (Patroni and PostgreSQL, SIGKILL)`);

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sleep } from '../../wait.ts';
 
 export interface RunAs {
   uid: number;
@@ -110,7 +111,7 @@ export async function waitGone(pids: readonly number[], timeoutMs: number): Prom
   for (;;) {
     if (pids.every((pid) => processInfo(pid) === null)) return true;
     if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }
 

@@ -2,7 +2,7 @@
 // can see when the primary went away and when a new one took over.
 import type { TimelineSink } from '../../../contract/timeline.ts';
 import { memberStatus, type MemberRole, type MemberStatus } from './patroni-rest.ts';
-import { sleep } from './wait.ts';
+import { sleep } from '../../wait.ts';
 
 export const ROLE_EVENT_SOURCE = 'patroni';
 
