@@ -54,7 +54,7 @@ async function embeddedProbe(binary: string, baseUrl: string, rate: number, dura
   const plan: EmbeddedPlan = {
     baseUrl, startAtMs: Date.now() + 300, startRate: rate, stages: [{ target: rate, durationS }],
     requests: [{ name: 'GET /', weight: 1, method: 'GET', path: '/', expectStatus: [200] }],
-    timeoutS: 5, maxWorkers: Math.max(20, rate * 5),
+    timeoutS: 5, maxWorkers: Math.max(20, rate * 5), lateToleranceMs: 100,
   };
   const file = join(work, `plan-${rate}.json`);
   writeFileSync(file, JSON.stringify(plan));

@@ -14,6 +14,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLocalCluster } from '../clusters/local/index.ts';
+import { sleep } from '../clusters/wait.ts';
 import { STAND_IN_COMMAND, newRunsRoot } from '../testing/local/harness-context.ts';
 import { startLoadLoop } from '../testing/local/load-loop.ts';
 import type { Cluster, ClusterContext, ClusterOptions } from '../clusters/types.ts';
@@ -43,7 +44,6 @@ process.once('SIGTERM', stopOnSignal);
 const remainingMs = () => budgetMs - (Date.now() - benchStart);
 
 const runsRoot = newRunsRoot();
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 interface BenchContext extends ClusterContext {
   timelineFile: string;
@@ -119,14 +119,14 @@ async function reactionTrial(syncS: number, phase: number, index: number): Promi
     app: STAND_IN_COMMAND,
     replicas: { min: 3, max: 10, initial: 3 },
     autoscalerSyncS: syncS,
-    // Defaults otherwise: 200m request, 50 % target, so 100m per pod is the target.
+    // Defaults otherwise: 50m request, 70 % target, so 35m per pod is the target.
     settings: { database: false },
   };
   return withCluster('stand-in', `hpa-${syncS}s-${index}`, options, async ({ ctx, baseUrl, up }) => {
     // The HPA timer starts just before up() resolves, so its syncs fall at about tUp + k * sync. Starting the
     // load at a chosen phase of that cycle spreads the trials over it instead of always meeting a fresh cycle.
     const tUp = Date.now();
-    await sleep(phase * syncS * 1000);
+    await sleep(phase * syncS * 1000, budget.signal);
     const tLoad = Date.now();
     // One closed loop per replica, 50 ms of CPU per request: every replica saturates one core's share.
     const load = startLoadLoop(`${baseUrl}/api/cpu?ms=50`, 3, 0);
@@ -144,7 +144,7 @@ async function reactionTrial(syncS: number, phase: number, index: number): Promi
             },
           };
         }
-        await sleep(100);
+        await sleep(100, budget.signal);
       }
       const first = eventsOf(readTimeline(ctx.timelineFile), 'hpa').find((e) => e.t >= tLoad);
       return { up, reaction: { syncS, phase, reactionMs: null, nextSyncMs: first ? first.t - tLoad : null, syncIndex: null, cpuPercent: first?.data.cpuPercent ?? null, desired: null } };
@@ -220,7 +220,7 @@ async function failoverTrial({ cluster, ctx, baseUrl }: Running): Promise<Failov
   let writes: Write[] = [];
   const tCall = Date.now();
   try {
-    await sleep(1500); // acknowledged writes before the kill, to measure the gap from
+    await sleep(1500, budget.signal); // acknowledged writes before the kill, to measure the gap from
     await cluster.failover();
   } finally {
     writes = await writer.stop();

@@ -23,7 +23,16 @@ export interface EmbeddedPlan {
   requests: ResolvedScenario['requests'];
   timeoutS: number;
   maxWorkers: number;
+  lateToleranceMs: number;
 }
+
+/**
+ * How late an arrival may start before it counts as dropped. The worker cap covers a whole timeout of the
+ * peak rate, so on a healthy generator an arrival is late only when the machine delayed the engine's own
+ * scheduling; a second of slack keeps such hiccups (they still show, as latency counted from the scheduled
+ * time) from reading as a saturated generator, while a reached cap still drops.
+ */
+export const LATE_TOLERANCE_MS = 1000;
 
 /**
  * Workers for an open model: every request of a whole timeout may hang (a database failover stalls requests
@@ -43,6 +52,7 @@ export function embeddedPlan(load: StepLoad, target: LoadTarget, scenario: Resol
     requests: scenario.requests,
     timeoutS: REQUEST_TIMEOUT_S,
     maxWorkers: load.workerCap ?? workerCapFor(scenario.plan.peakRate),
+    lateToleranceMs: LATE_TOLERANCE_MS,
   };
 }
 

@@ -7,9 +7,10 @@
 // hook SIGKILLs every group still running even when the test runner dies mid-test.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, chownSync, openSync, closeSync, readFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import getPort from 'get-port';
 import pg from 'pg';
 
 export const POSTGRES_BIN_DIR = process.env.POSTGRES_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
@@ -54,21 +55,9 @@ function runAsIds(): { uid: number; gid: number } | undefined {
   return { uid, gid };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** A free loopback port (get-port: chosen by the kernel, never handed out twice by this process). */
+export function freePort(): Promise<number> {
+  return getPort({ host: '127.0.0.1' });
 }
 
 function tail(file: string, lines = 20): string {

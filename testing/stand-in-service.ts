@@ -19,7 +19,7 @@
 //    service whose readiness lies: 200 until it is gone).
 //  - `drainDelayMs`: how long `drain()` (SIGTERM, as a process) keeps serving, with `Connection: close`,
 //    before the server closes. Whether SIGTERM drains at all is the process entry's switch.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -11,7 +11,7 @@ import { TimelineWriter } from '../../harness/timeline-file.ts';
 import type { ClusterContext } from '../types.ts';
 import { renderOverlay } from '../../testing/manifests.ts';
 import { startKubeStandin, type KubeStandin } from '../../testing/kube-standin/server.ts';
-import { COLLECTIONS, cnpgCluster, deployment, hpa, namespace, pod } from '../../testing/kube-standin/fixtures.ts';
+import { COLLECTIONS, cnpgCluster, deployment, hpa, kubeconfigYaml, namespace, pod } from '../../testing/kube-standin/fixtures.ts';
 import {
   CNPG_MANIFEST, KIND_CONFIG, KIND_OVERLAY, KindCluster, METRICS_SERVER_MANIFEST, PROJECT_ROOT, applyOverlay, commandLine,
   dockerBuild, installCnpgOperator, installMetricsServer, kindCreateCluster, kindDeleteCluster, kindLoadImage, waitForApp,
@@ -138,12 +138,7 @@ describe('up and down through fake programs and the API stand-in', () => {
     standin.put(COLLECTIONS.hpas, hpa(ns, 3, 3, 5));
     standin.put(COLLECTIONS.cnpgClusters, cnpgCluster(ns, 'orders-db-1'));
     const kubeconfig = join(scratch, 'kind-kubeconfig.yaml');
-    writeFileSync(kubeconfig, [
-      'apiVersion: v1', 'kind: Config', 'current-context: kind-t1',
-      'clusters:', '- name: kind-t1', `  cluster: { server: "${standin.url}", insecure-skip-tls-verify: true }`,
-      'users:', '- name: kind-t1', '  user: {}',
-      'contexts:', '- name: kind-t1', '  context: { cluster: kind-t1, user: kind-t1 }',
-    ].join('\n'));
+    writeFileSync(kubeconfig, kubeconfigYaml(standin.url, { cluster: 'kind-t1', user: 'kind-t1' }));
     return kubeconfig;
   }
 

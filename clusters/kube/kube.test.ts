@@ -9,8 +9,9 @@ import { eventsOf, type TimelineRecord } from '../../contract/timeline.ts';
 import { TimelineWriter, readTimeline } from '../../harness/timeline-file.ts';
 import type { ClusterContext } from '../types.ts';
 import { startKubeStandin, type KubeStandin } from '../../testing/kube-standin/server.ts';
-import { COLLECTIONS, cnpgCluster, deployment, hpa, namespace, pod } from '../../testing/kube-standin/fixtures.ts';
+import { COLLECTIONS, cnpgCluster, deployment, hpa, kubeconfigYaml, namespace, pod } from '../../testing/kube-standin/fixtures.ts';
 import { KubeCluster, createKubeCluster, parseKubeSettings } from './index.ts';
+import { sleep } from '../wait.ts';
 
 let standin: KubeStandin;
 let scratch: string;
@@ -73,7 +74,7 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false, time
     const value = probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
 }
 
@@ -317,13 +318,7 @@ describe('API failures become SloErrors', () => {
 describe('createKubeCluster', () => {
   function kubeconfigFile(): string {
     const file = join(scratch, 'kubeconfig.yaml');
-    writeFileSync(file, [
-      'apiVersion: v1', 'kind: Config', 'current-context: other',
-      'clusters:', `- name: standin`, `  cluster: { server: "${standin.url}", insecure-skip-tls-verify: true }`,
-      'users:', '- name: tester', '  user: {}',
-      'contexts:', '- name: standin', '  context: { cluster: standin, user: tester }',
-      '- name: other', '  context: { cluster: standin, user: tester }',
-    ].join('\n'));
+    writeFileSync(file, kubeconfigYaml(standin.url, { contexts: ['standin', 'other'], current: 'other' }));
     return file;
   }
 

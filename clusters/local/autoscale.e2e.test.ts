@@ -8,6 +8,7 @@ import type { Cluster } from '../types.ts';
 import { createLocalCluster } from './index.ts';
 import { STAND_IN_COMMAND, newRunsRoot, testContext } from '../../testing/local/harness-context.ts';
 import { startLoadLoop, type LoadLoop } from '../../testing/local/load-loop.ts';
+import { sleep } from '../wait.ts';
 
 const ctx = testContext(newRunsRoot(), 'autoscale');
 let cluster: Cluster | undefined;
@@ -24,7 +25,7 @@ async function waitForReplicas(predicate: (desired: number, ready: number) => bo
     const last = eventsOf(readTimeline(ctx.timelineFile), 'replicas').at(-1);
     if (last && predicate(last.data.desired, last.data.ready)) return;
     if (Date.now() > deadline) throw new Error(`replicas stuck at ${JSON.stringify(last?.data)}`);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }
 
@@ -54,7 +55,7 @@ describe('HPA on the local cluster', () => {
 
     // pod.stop is written when a pod has exited, after its drain: give the last ones that long.
     const scaleDownStops = () => eventsOf(readTimeline(ctx.timelineFile), 'pod.stop').filter((e) => e.data.reason === 'scale-down');
-    for (let i = 0; i < 50 && scaleDownStops().length < 17; i++) await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 50 && scaleDownStops().length < 17; i++) await sleep(200);
     expect(scaleDownStops().length).toBeGreaterThanOrEqual(17);
 
     const records = readTimeline(ctx.timelineFile);

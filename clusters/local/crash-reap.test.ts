@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Cluster } from '../types.ts';
 import { createLocalCluster } from './index.ts';
 import { STAND_IN_COMMAND, newRunsRoot, testContext } from '../../testing/local/harness-context.ts';
+import { sleep } from '../wait.ts';
 
 const CRASH_HARNESS = fileURLToPath(new URL('../../testing/local/crash-harness.ts', import.meta.url));
 
@@ -66,7 +67,7 @@ describe('a SIGKILLed harness leaves nothing behind after the next up()', () => 
     next = createLocalCluster(testContext(runsRoot, 'next'), { app: STAND_IN_COMMAND, settings: { database: false, prometheus: false, hpa: false } });
     await next.up();
     const deadline = Date.now() + 5_000;
-    while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (pids.some(alive) && Date.now() < deadline) await sleep(100);
     expect(pids.filter(alive)).toEqual([]);
     expect(await portAnswers(lbPort)).toBe(false);
     expect((await fetch(`${next.endpoint().baseUrl}/health`)).status).toBe(200);

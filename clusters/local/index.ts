@@ -350,7 +350,8 @@ class LocalCluster implements Cluster {
       pod.restart();
       this.ctx.timeline.event('pod.start', SOURCE, { pod: pod.name, version: pod.version });
       this.watchExit(pod);
-      // The load balancer entry stayed; its health checks bring the pod back once /ready answers.
+      // The load balancer entry stayed, in maintenance: onReadinessChange hands it back to HAProxy's checks
+      // once the probe passes.
       pod.startProbing(this.settings.probePeriodMs, (p) => this.onReadinessChange(p));
     });
   }

@@ -9,8 +9,10 @@ import { eventsOf } from '../../contract/timeline.ts';
 import { readTimeline } from '../../harness/timeline-file.ts';
 import type { Cluster } from '../types.ts';
 import { createLocalCluster, queryServerP95 } from './index.ts';
+import { SCRAPE_INTERVAL_S } from './prometheus.ts';
 import { STAND_IN_COMMAND, newRunsRoot, testContext } from '../../testing/local/harness-context.ts';
 import { failed, startLoadLoop } from '../../testing/local/load-loop.ts';
+import { sleep } from '../wait.ts';
 
 const alive = (pid: number) => {
   try {
@@ -93,7 +95,7 @@ describe('local cluster', () => {
     const deadline = Date.now() + 15_000;
     let ready = false;
     while (!ready && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       ready = eventsOf(readTimeline(ctx.timelineFile), 'pod.ready').some((e) => e.data.pod === victim && e.t >= since);
     }
     const records = readTimeline(ctx.timelineFile).filter((r) => r.t >= since);
@@ -109,9 +111,9 @@ describe('local cluster', () => {
   it('Prometheus scrapes the replicas: server-side p95 and request count', async () => {
     const from = Date.now();
     const load = startLoadLoop(`${cluster.endpoint().baseUrl}/api/cpu?ms=20`, 2);
-    await new Promise((r) => setTimeout(r, 4_000));
+    await sleep(4_000);
     await load.stop();
-    await new Promise((r) => setTimeout(r, 1_500)); // one more scrape
+    await sleep(SCRAPE_INTERVAL_S * 1000); // one more scrape
     const { p95Ms, requests } = await queryServerP95(cluster.endpoint().prometheusUrl ?? '', from, Date.now());
     // Every request burns 20 ms of CPU; the stand-in's buckets put that between 25 and 50 ms.
     expect(p95Ms).toBeGreaterThanOrEqual(20);

@@ -1,6 +1,7 @@
 // One replica of the app: a process group on its own loopback port, with a "kubelet" readiness probe on
-// /ready. A pod keeps its name and port across restarts (as a container restart keeps its pod), so the
-// load balancer entry stays and its health checks take it out and back in.
+// /ready. A pod keeps its name and port across restarts (as a container restart keeps its pod), so its load
+// balancer entry stays: the cluster takes it out of rotation the moment the container dies, and hands it
+// back to HAProxy's health checks once the restarted pod is ready.
 import { join } from 'node:path';
 import { spawnGroup, type GroupExit, type ProcessGroup } from './processes.ts';
 

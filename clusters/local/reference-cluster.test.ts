@@ -8,6 +8,7 @@ import { readTimeline } from '../../harness/timeline-file.ts';
 import type { Cluster } from '../types.ts';
 import { createLocalCluster } from './index.ts';
 import { newRunsRoot, testContext } from '../../testing/local/harness-context.ts';
+import { sleep } from '../wait.ts';
 
 const ctx = testContext(newRunsRoot(), 'reference');
 let cluster: Cluster;
@@ -48,7 +49,7 @@ describe('local cluster with the reference service and the HA database', () => {
     let status = 0;
     while (status !== 201 && Date.now() < deadline) {
       status = (await createOrder(cluster.endpoint().baseUrl)).status;
-      if (status !== 201) await new Promise((r) => setTimeout(r, 500));
+      if (status !== 201) await sleep(500);
     }
     expect(status).toBe(201);
   });

@@ -8,6 +8,7 @@ import type { Cluster } from '../types.ts';
 import { createLocalCluster } from './index.ts';
 import { STAND_IN_COMMAND, newRunsRoot, testContext } from '../../testing/local/harness-context.ts';
 import { failed, startLoadLoop, type Outcome } from '../../testing/local/load-loop.ts';
+import { sleep } from '../wait.ts';
 
 const runsRoot = newRunsRoot();
 const clusters: Cluster[] = [];
@@ -23,11 +24,11 @@ async function rolloutUnderLoad(runName: string, drainDelayMs: number, propagati
   clusters.push(cluster);
   await cluster.up();
   const load = startLoadLoop(`${cluster.endpoint().baseUrl}/api/cpu?ms=1`, 4, 5);
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   const rolloutStart = Date.now();
   await cluster.rollout?.('v2');
   const rolloutEnd = Date.now();
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   const outcomes = await load.stop();
   await cluster.down();
   return { records: readTimeline(ctx.timelineFile), outcomes, rolloutStart, rolloutEnd };

@@ -409,6 +409,7 @@ function send(method: string, url: string, headers: Record<string, string>, body
 
 interface Executor {
   name: string;
+  /** The executor type, e.g. constant-arrival-rate. */
   executor: string;
   startMs: number;
   plan: { startRate: number; stages: Stage[] };
@@ -517,7 +518,7 @@ async function run(parsed: Parsed): Promise<never> {
   const iteration = async (executor: Executor, vu: number) => {
     const iter = executor.iterations.get(vu) ?? 0;
     executor.iterations.set(vu, iter + 1);
-    const startWall = Date.now();
+    const startPerf = performance.now();
     // pickRequest over the weights only: the index comes back as the name.
     const picked = pickRequest(loaded.requests.map((r, i) => ({ name: String(i), weight: r.weight ?? 1, method: 'GET' as const, path: '', expectStatus: [] })), Math.random());
     const spec = loaded.requests[Number(picked.name)] as FakeRequest;
@@ -559,7 +560,7 @@ async function run(parsed: Parsed): Promise<never> {
     const iterEnd = Date.now();
     emit({ metric: 'data_sent', timeMs: iterEnd, value: outcome.bytesSent });
     emit({ metric: 'data_received', timeMs: iterEnd, value: outcome.bytesReceived });
-    emit({ metric: 'iteration_duration', timeMs: iterEnd, value: iterEnd - startWall });
+    emit({ metric: 'iteration_duration', timeMs: iterEnd, value: performance.now() - startPerf });
     emit({ metric: 'iterations', timeMs: iterEnd, value: 1 });
   };
 

@@ -1,4 +1,6 @@
-// Objects shaped like what a real API server returns for the reference app, for seeding the stand-in.
+// Objects shaped like what a real API server returns for the reference app, for seeding the stand-in, and a
+// kubeconfig that points at the stand-in.
+import { stringify } from 'yaml';
 import type { KubeObject } from './server.ts';
 
 export const COLLECTIONS = {
@@ -73,4 +75,22 @@ export function cnpgCluster(ns: string, current: string, target = current): Kube
       instancesStatus: { healthy: ['orders-db-1', 'orders-db-2', 'orders-db-3'] },
     },
   };
+}
+
+/**
+ * A kubeconfig (YAML text) whose contexts all reach the stand-in at `server` as one user; the current
+ * context is the first one unless `current` names another.
+ */
+export function kubeconfigYaml(server: string, options: { cluster?: string; user?: string; contexts?: string[]; current?: string } = {}): string {
+  const cluster = options.cluster ?? 'standin';
+  const user = options.user ?? 'tester';
+  const contexts = options.contexts ?? [cluster];
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': options.current ?? contexts[0],
+    clusters: [{ name: cluster, cluster: { server, 'insecure-skip-tls-verify': true } }],
+    users: [{ name: user, user: {} }],
+    contexts: contexts.map((name) => ({ name, context: { cluster, user } })),
+  });
 }

@@ -1,6 +1,7 @@
 // A small closed-loop HTTP client for the local cluster's tests: a few workers sending GETs through one
 // keep-alive agent (as k6 does), recording every outcome with the version/instance headers it came with.
 import { Agent, request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Outcome {
   t: number;
@@ -39,7 +40,7 @@ export function startLoadLoop(url: string, workers = 4, pauseMs = 10): LoadLoop 
   const loops = Array.from({ length: workers }, async () => {
     while (running) {
       outcomes.push(await once(agent, url));
-      await new Promise((r) => setTimeout(r, pauseMs));
+      await sleep(pauseMs);
     }
   });
   return {
