@@ -1,6 +1,7 @@
 // Formatting shared by the human-facing reports (JUnit messages, Markdown, HTML), so a number reads the same
 // everywhere a person might compare them.
 import type { Threshold, Verdict, VerdictStatus } from '../verifiers/types.ts';
+import { marginUnit, type Margin } from './margin.ts';
 
 /** Whole numbers from 1000 up, two decimals above 1, three below; no trailing zeros, no exponent. */
 export function formatNumber(value: number): string {
@@ -69,4 +70,41 @@ export function countByStatus(verdicts: readonly Verdict[]): Record<VerdictStatu
 /** One line stating a verdict's numbers, used as the JUnit failure message and in Markdown. */
 export function measuredVersusThreshold(verdict: Verdict): string {
   return `measured ${formatValue(verdict.measured, verdict.threshold.unit)}, threshold ${formatThreshold(verdict.threshold)}`;
+}
+
+/** "+108.7 ms (+54.4 %)" headroom, "-62.7 ms (-41.8 %)" past the threshold, "-" without a margin. */
+export function formatMargin(margin: Margin | null, unit: string): string {
+  if (!margin) return '-';
+  const sign = margin.value > 0 ? '+' : margin.value < 0 ? '-' : '';
+  const relative = margin.percent === null ? '' : ` (${sign}${formatNumber(Math.abs(margin.percent))} %)`;
+  return `${sign}${formatValue(Math.abs(margin.value), marginUnit(unit))}${relative}`;
+}
+
+/** The margin in words, for sentences: "108.7 ms (54.4 %) of headroom", "62.7 ms (41.8 %) past the threshold". */
+export function describeMargin(margin: Margin, unit: string): string {
+  if (margin.value === 0) return 'exactly at the threshold';
+  const relative = margin.percent === null ? '' : ` (${formatNumber(Math.abs(margin.percent))} %)`;
+  return `${formatValue(Math.abs(margin.value), marginUnit(unit))}${relative} ${margin.value > 0 ? 'of headroom' : 'past the threshold'}`;
+}
+
+/** A change against the baseline: "+51.9 ms (+26 %) worse", "same", "-" when either side has no value. */
+export function formatChange(change: { delta: number | null; changePercent: number | null; direction: string | null } | undefined, unit: string): string {
+  if (!change || change.delta === null) return '-';
+  if (change.direction === 'same') return 'same';
+  const sign = change.delta > 0 ? '+' : '-';
+  const relative = change.changePercent === null ? '' : ` (${sign}${formatNumber(Math.abs(change.changePercent))} %)`;
+  return `${sign}${formatValue(Math.abs(change.delta), unit === 'bool' ? '' : marginUnit(unit))}${relative} ${change.direction ?? ''}`.trimEnd();
+}
+
+export const formatPercent = (value: number | null): string => (value === null ? 'n/a' : `${formatNumber(value)} %`);
+
+/** A latency in ms, or "-" when there is none (no samples, or records from before per-name histograms). */
+export const formatMs = (value: number | null): string => (value === null ? '-' : `${formatNumber(value)} ms`);
+
+/** Seconds from the run start: "+1m05s". */
+export const sinceStart = (t: number, runStartMs: number): string => `+${formatDuration(t - runStartMs)}`;
+
+/** Counts by reason, biggest first: "5xx 74, connection reset 13". */
+export function formatCounts(counts: Record<string, number>): string {
+  return Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([key, n]) => `${key} ${n}`).join(', ');
 }

@@ -7,25 +7,36 @@ import { renderJson, REPORT_JSON_FILE } from './json.ts';
 import { chartDataOf, HTML_FILE, renderHtml } from './html.ts';
 import { JUNIT_FILE, renderJunit } from './junit.ts';
 import { MARKDOWN_FILE, renderMarkdown } from './markdown.ts';
-import { analyzeLoad, chartBucketS } from './series.ts';
+import { analyzeLoad, chartBucketS, sliceWidthS } from './series.ts';
+import { summarize } from './summary.ts';
+import type { ReportSummary } from './summary.ts';
 import type { ReportInput } from './types.ts';
 
-export type { ReportInput, RunInfo, Regression, Headline } from './types.ts';
-export { headlineOf } from './types.ts';
+export type { ReportInput, RunInfo, Regression, Headline, BaselineInput } from './types.ts';
+export { headlineOf, EXIT_CODE_OF } from './types.ts';
+export type { ReportSummary } from './summary.ts';
 export { ReportJsonSchema, REPORT_SCHEMA_VERSION, readReportJson, parseReportJson, verdictsOf } from './json.ts';
 export type { ReportJson } from './json.ts';
 
 export const REPORT_FILES = [REPORT_JSON_FILE, JUNIT_FILE, MARKDOWN_FILE, HTML_FILE] as const;
 
+/** The model every report renders: computed once, from one pass over the timeline's histograms. */
+export function summarizeRun(input: ReportInput): { summary: ReportSummary; analysis: ReturnType<typeof analyzeLoad> } {
+  const durationMs = input.run.endedAt - input.run.startedAt;
+  const sliceS = sliceWidthS(durationMs);
+  // One pass gives the exact whole-run summary, the (maybe downsampled) chart series and the coarse slices.
+  const analysis = analyzeLoad(input.records, chartBucketS(durationMs), { sliceS, originMs: input.run.startedAt });
+  return { summary: summarize(input, analysis, sliceS), analysis };
+}
+
 /** Renders all four reports without touching the disk: file name -> content. */
 export function renderReports(input: ReportInput, generatedAt = Date.now()): Map<string, string> {
-  // One pass over the histograms gives both the exact whole-run summary and the (maybe downsampled) chart series.
-  const { series, summary } = analyzeLoad(input.records, chartBucketS(input.run.endedAt - input.run.startedAt));
+  const { summary, analysis } = summarizeRun(input);
   return new Map([
     [REPORT_JSON_FILE, renderJson(input, summary, generatedAt)],
-    [JUNIT_FILE, renderJunit(input)],
+    [JUNIT_FILE, renderJunit(input, summary)],
     [MARKDOWN_FILE, renderMarkdown(input, summary)],
-    [HTML_FILE, renderHtml(input, summary, chartDataOf(input, series))],
+    [HTML_FILE, renderHtml(input, summary, chartDataOf(input, analysis.series, summary))],
   ]);
 }
 

@@ -1,11 +1,13 @@
-// Turns timeline records into what charts and summaries need: per-bucket load series (rate, latency
-// percentiles from the merged HDR histograms, errors), step series for replicas and database roles, and the
-// markers and phase bands drawn over every chart. Shared by the JSON and HTML reports.
+// Turns timeline records into what charts and summaries need: per-bucket load series (asked and achieved
+// rate, latency percentiles from the merged HDR histograms, failures by reason), coarser slices of the same for
+// the text reports, per-request-name totals, step series for replicas and database roles, and the markers and
+// phase bands drawn over every chart. Shared by every report.
 //
-// Latency histograms are decoded one second at a time and merged into at most three live histograms (the
-// current second, the current chart bucket, the whole run): keeping one per second would cost tens of kB
-// each, which for a one-hour run is hundreds of MB. The bucket histogram is reset and reused, and a second
-// with one load generator uses its decoded histogram as is: allocating histograms dominated the run time.
+// Latency histograms are decoded one second at a time and merged into a handful of live histograms (the
+// current second, the current chart bucket, the current slice, the whole run, one per request name):
+// keeping one per second would cost tens of kB each, which for a one-hour run is hundreds of MB. Bucket
+// histograms are reset and reused, and a second with one load generator uses its decoded histogram as is:
+// allocating histograms dominated the run time.
 import { createHistogram, readLatency, type LatencyHistogram as Histogram } from '../contract/histogram.ts';
 import { eventsOf, loadRecords } from '../contract/timeline.ts';
 import type { LoadRecord, TimelineRecord } from '../contract/timeline.ts';
@@ -20,15 +22,32 @@ export interface LoadSeries {
   t: number[];
   /** Per-second averages over the seconds of the bucket that have load records; null where none do. */
   rps: (number | null)[];
+  /** Iterations started per second: the achieved arrival rate, to set against `targetRate`. */
+  iterationsPerS: (number | null)[];
   failedPerS: (number | null)[];
   droppedPerS: (number | null)[];
+  /** The arrival rate the engine was asked for; null where the engine did not say. */
   targetRate: (number | null)[];
   /** Percentiles of the bucket's merged histogram, in ms; null when it saw no request. */
   p50Ms: (number | null)[];
   p95Ms: (number | null)[];
   p99Ms: (number | null)[];
-  /** Error kind (or "other") -> errors per second. */
+  /** Failure reason (error kind, or "other") -> failures per second. */
   errorsPerS: Record<string, (number | null)[]>;
+}
+
+/** One request name of the mix (reads, writes, CPU...) over the whole run. */
+export interface RequestNameLoad {
+  name: string;
+  requests: number;
+  failed: number;
+  errorRatePercent: number | null;
+  /** From the name's own merged histograms; null when the records carry none (timelines before they did). */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  /** Responses behind the percentiles (0 when the records carry no histogram for this name). */
+  latencySamples: number;
 }
 
 export interface LoadSummary {
@@ -48,11 +67,37 @@ export interface LoadSummary {
   versions: Record<string, number>;
   /** Load records whose latency histogram could not be decoded: left out of every percentile. */
   unreadableLatency: number;
+  /** Per request name, most requests first. */
+  byName: RequestNameLoad[];
+}
+
+/** A stretch of the run in the text reports' "load over time" table. */
+export interface LoadSlice {
+  /** Epoch ms; `to` is exclusive. */
+  from: number;
+  to: number;
+  /** Seconds in the slice that have load records. */
+  seconds: number;
+  /** Asked arrival rate, per second; null when the engine did not say. */
+  askedPerS: number | null;
+  /** Iterations started per second. */
+  achievedPerS: number;
+  requestsPerS: number;
+  requests: number;
+  failed: number;
+  dropped: number;
+  /** Failure reason -> count. */
+  failures: Record<string, number>;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
 }
 
 export interface LoadAnalysis {
   series: LoadSeries;
   summary: LoadSummary;
+  /** Coarse slices (see {@link sliceWidthS}); empty unless asked for. */
+  slices: LoadSlice[];
 }
 
 const usToMs = (us: number) => us / 1000;
@@ -66,13 +111,76 @@ export function chartBucketS(durationMs: number, maxPoints = 1500): number {
   return Math.max(1, Math.ceil(durationMs / 1000 / maxPoints));
 }
 
-interface Bucket {
-  seconds: number;
+const NICE_SLICES_S = [5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+
+/** A round slice width that cuts the run into at most `maxRows` rows: 2 minutes -> 10 s, one hour -> 5 min. */
+export function sliceWidthS(durationMs: number, maxRows = 12): number {
+  const wanted = durationMs / 1000 / maxRows;
+  return NICE_SLICES_S.find((width) => width >= wanted) ?? Math.ceil(wanted / 86400) * 86400;
+}
+
+interface SecondTotals {
   requests: number;
   failed: number;
+  iterations: number;
   dropped: number;
   targetRate: number | null;
   errors: Record<string, number>;
+}
+
+interface ClosedBucket extends SecondTotals {
+  seconds: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+/**
+ * Fixed-width buckets of whole seconds counted from `originS`, filled in time order: the totals of each
+ * second are added, and the latency of its seconds merged into one reused histogram that is read when the
+ * bucket closes.
+ */
+class Buckets {
+  readonly closed = new Map<number, ClosedBucket>();
+  private readonly histogram = createHistogram();
+  private open: { index: number; bucket: ClosedBucket } | null = null;
+
+  constructor(readonly widthS: number, readonly originS: number) {}
+
+  add(second: number, totals: SecondTotals, latency: Histogram | null): void {
+    const index = Math.floor((second - this.originS) / this.widthS);
+    if (this.open && this.open.index !== index) this.close();
+    this.open ??= {
+      index,
+      bucket: { seconds: 0, requests: 0, failed: 0, iterations: 0, dropped: 0, targetRate: null, errors: {}, p50: null, p95: null, p99: null },
+    };
+    const { bucket } = this.open;
+    bucket.seconds += 1;
+    bucket.requests += totals.requests;
+    bucket.failed += totals.failed;
+    bucket.iterations += totals.iterations;
+    bucket.dropped += totals.dropped;
+    if (totals.targetRate !== null) bucket.targetRate = (bucket.targetRate ?? 0) + totals.targetRate;
+    addCounts(bucket.errors, totals.errors);
+    if (latency && latency.totalCount > 0) this.histogram.add(latency);
+  }
+
+  close(): void {
+    if (!this.open) return;
+    const { bucket, index } = this.open;
+    if (this.histogram.totalCount > 0) {
+      bucket.p50 = usToMs(this.histogram.getValueAtPercentile(50));
+      bucket.p95 = usToMs(this.histogram.getValueAtPercentile(95));
+      bucket.p99 = usToMs(this.histogram.getValueAtPercentile(99));
+    }
+    this.closed.set(index, bucket);
+    this.histogram.reset();
+    this.open = null;
+  }
+
+  destroy(): void {
+    this.histogram.destroy();
+  }
 }
 
 /** The merged latency of one second: the decoded histogram itself when only one record has requests. */
@@ -113,82 +221,111 @@ function* seconds(records: readonly LoadRecord[]): Generator<{ second: number; r
   if (group.length > 0) yield { second: current, records: group };
 }
 
-export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1): LoadAnalysis {
+interface NameTotals {
+  requests: number;
+  failed: number;
+  /** Created on the first record of the name that carries a histogram. */
+  histogram: Histogram | null;
+}
+
+/** Adds one record's per-name counts and histograms; a name's unreadable histogram is counted and left out. */
+function addByName(into: Map<string, NameTotals>, record: LoadRecord, unreadable: { count: number }): void {
+  for (const [name, entry] of Object.entries(record.byName)) {
+    let totals = into.get(name);
+    if (!totals) {
+      totals = { requests: 0, failed: 0, histogram: null };
+      into.set(name, totals);
+    }
+    totals.requests += entry.requests;
+    totals.failed += entry.failed;
+    if (entry.latencyUs === undefined || entry.requests === 0 || entry.latencyUs === '') continue;
+    const decoded = readLatency(entry.latencyUs);
+    if (!decoded) { unreadable.count += 1; continue; }
+    totals.histogram ??= createHistogram();
+    totals.histogram.add(decoded);
+    decoded.destroy();
+  }
+}
+
+function byNameRows(totals: Map<string, NameTotals>): RequestNameLoad[] {
+  const rows = [...totals].map(([name, { requests, failed, histogram }]): RequestNameLoad => {
+    const seen = histogram !== null && histogram.totalCount > 0;
+    const at = (percentile: number) => (seen ? usToMs(histogram.getValueAtPercentile(percentile)) : null);
+    const row: RequestNameLoad = {
+      name, requests, failed, errorRatePercent: requests > 0 ? (failed / requests) * 100 : null,
+      p50Ms: at(50), p95Ms: at(95), p99Ms: at(99), latencySamples: seen ? histogram.totalCount : 0,
+    };
+    histogram?.destroy();
+    return row;
+  });
+  return rows.sort((a, b) => b.requests - a.requests || a.name.localeCompare(b.name));
+}
+
+export interface SliceOptions {
+  /** Slice width in seconds; no slices without it. */
+  sliceS: number;
+  /** Epoch ms the slices count from (the run start); the first load second when absent. */
+  originMs?: number;
+}
+
+export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1, slicing?: SliceOptions): LoadAnalysis {
   const load = loadRecords(records);
   const overall = createHistogram();
-  const bucketHistogram = createHistogram();
   const unreadable = { count: 0 };
   const summary: LoadSummary = {
     seconds: 0, requests: 0, failed: 0, dropped: 0, iterations: 0, errorRatePercent: null, rps: null,
-    latencyMs: null, worstSecond: null, secondsWithErrors: 0, errors: {}, status: {}, versions: {}, unreadableLatency: 0,
+    latencyMs: null, worstSecond: null, secondsWithErrors: 0, errors: {}, status: {}, versions: {}, unreadableLatency: 0, byName: [],
   };
-  const buckets = new Map<number, Bucket & { p50: number | null; p95: number | null; p99: number | null }>();
+  const names = new Map<string, NameTotals>();
+  let chart: Buckets | null = null;
+  let slices: Buckets | null = null;
   let firstSecond: number | null = null;
   let lastSecond = 0;
-  let open: { index: number; bucket: Bucket } | null = null;
-
-  const close = () => {
-    if (!open) return;
-    const { bucket, index } = open;
-    const seen = bucketHistogram.totalCount > 0;
-    buckets.set(index, {
-      ...bucket,
-      p50: seen ? usToMs(bucketHistogram.getValueAtPercentile(50)) : null,
-      p95: seen ? usToMs(bucketHistogram.getValueAtPercentile(95)) : null,
-      p99: seen ? usToMs(bucketHistogram.getValueAtPercentile(99)) : null,
-    });
-    bucketHistogram.reset();
-    open = null;
-  };
 
   let minRps = Number.POSITIVE_INFINITY;
   let maxRps = 0;
   for (const { second, records: group } of seconds(load)) {
-    firstSecond ??= second;
+    if (firstSecond === null) {
+      firstSecond = second;
+      const sliceOrigin = slicing ? Math.min(second, Math.floor((slicing.originMs ?? second * 1000) / 1000)) : second;
+      chart = new Buckets(bucketS, second);
+      if (slicing) slices = new Buckets(slicing.sliceS, sliceOrigin);
+    }
     lastSecond = second;
-    const index = Math.floor((second - firstSecond) / bucketS);
-    if (open && open.index !== index) close();
-    open ??= {
-      index,
-      bucket: { seconds: 0, requests: 0, failed: 0, dropped: 0, targetRate: null, errors: {} },
-    };
-    const bucket: Bucket = open.bucket;
 
-    let requests = 0;
-    let failed = 0;
-    let targetRate: number | null = null;
+    const totals: SecondTotals = { requests: 0, failed: 0, iterations: 0, dropped: 0, targetRate: null, errors: {} };
     for (const record of group) {
-      requests += record.requests;
-      failed += record.failed;
-      bucket.dropped += record.dropped;
-      summary.dropped += record.dropped;
-      summary.iterations += record.iterations;
-      if (record.targetRate !== undefined) targetRate = (targetRate ?? 0) + record.targetRate;
-      addCounts(bucket.errors, record.errors);
-      addCounts(summary.errors, record.errors);
+      totals.requests += record.requests;
+      totals.failed += record.failed;
+      totals.iterations += record.iterations;
+      totals.dropped += record.dropped;
+      if (record.targetRate !== undefined) totals.targetRate = (totals.targetRate ?? 0) + record.targetRate;
+      addCounts(totals.errors, record.errors);
       addCounts(summary.status, record.status);
       addCounts(summary.versions, record.versions);
+      addByName(names, record, unreadable);
     }
-    bucket.seconds += 1;
-    bucket.requests += requests;
-    bucket.failed += failed;
-    if (targetRate !== null) bucket.targetRate = (bucket.targetRate ?? 0) + targetRate;
+    addCounts(summary.errors, totals.errors);
     summary.seconds += 1;
-    summary.requests += requests;
-    summary.failed += failed;
-    if (failed > 0) summary.secondsWithErrors += 1;
-    minRps = Math.min(minRps, requests);
-    maxRps = Math.max(maxRps, requests);
+    summary.requests += totals.requests;
+    summary.failed += totals.failed;
+    summary.dropped += totals.dropped;
+    summary.iterations += totals.iterations;
+    if (totals.failed > 0) summary.secondsWithErrors += 1;
+    minRps = Math.min(minRps, totals.requests);
+    maxRps = Math.max(maxRps, totals.requests);
     const latency = secondHistogram(group, unreadable);
     if (latency && latency.totalCount > 0) {
       const p99 = usToMs(latency.getValueAtPercentile(99));
       if (!summary.worstSecond || p99 > summary.worstSecond.p99Ms) summary.worstSecond = { t: second * 1000, p99Ms: p99 };
-      bucketHistogram.add(latency);
       overall.add(latency);
     }
+    chart?.add(second, totals, latency);
+    slices?.add(second, totals, latency);
     latency?.destroy();
   }
-  close();
+  chart?.close();
+  slices?.close();
 
   if (summary.seconds > 0) {
     summary.rps = { mean: summary.requests / summary.seconds, min: minRps, max: maxRps };
@@ -202,9 +339,11 @@ export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1): Lo
       max: usToMs(overall.maxValue),
     };
   }
+  summary.byName = byNameRows(names);
   summary.unreadableLatency = unreadable.count;
   overall.destroy();
-  bucketHistogram.destroy();
+  chart?.destroy();
+  slices?.destroy();
 
   const chartedKinds = Object.entries(summary.errors)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
@@ -213,17 +352,18 @@ export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1): Lo
   const hasOther = Object.keys(summary.errors).length > chartedKinds.length;
 
   const series: LoadSeries = {
-    bucketS, t: [], rps: [], failedPerS: [], droppedPerS: [], targetRate: [], p50Ms: [], p95Ms: [], p99Ms: [], errorsPerS: {},
+    bucketS, t: [], rps: [], iterationsPerS: [], failedPerS: [], droppedPerS: [], targetRate: [], p50Ms: [], p95Ms: [], p99Ms: [], errorsPerS: {},
   };
   for (const kind of chartedKinds) series.errorsPerS[kind] = [];
   if (hasOther) series.errorsPerS.other = [];
-  if (firstSecond !== null) {
+  if (firstSecond !== null && chart) {
     const count = Math.floor((lastSecond - firstSecond) / bucketS) + 1;
     for (let index = 0; index < count; index += 1) {
-      const bucket = buckets.get(index);
+      const bucket = chart.closed.get(index);
       series.t.push((firstSecond + index * bucketS) * 1000);
       const perS = (value: number) => (bucket ? value / bucket.seconds : null);
       series.rps.push(perS(bucket?.requests ?? 0));
+      series.iterationsPerS.push(perS(bucket?.iterations ?? 0));
       series.failedPerS.push(perS(bucket?.failed ?? 0));
       series.droppedPerS.push(perS(bucket?.dropped ?? 0));
       series.targetRate.push(bucket && bucket.targetRate !== null ? bucket.targetRate / bucket.seconds : null);
@@ -239,7 +379,29 @@ export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1): Lo
       if (hasOther) series.errorsPerS.other?.push(perS(other));
     }
   }
-  return { series, summary };
+  return { series, summary, slices: slices ? sliceRows(slices) : [] };
+}
+
+/** Slices in time order; a slice the load generator wrote nothing in is left out, not shown as zeros. */
+function sliceRows(slices: Buckets): LoadSlice[] {
+  return [...slices.closed].sort((a, b) => a[0] - b[0]).map(([index, bucket]) => {
+    const from = (slices.originS + index * slices.widthS) * 1000;
+    return {
+      from,
+      to: from + slices.widthS * 1000,
+      seconds: bucket.seconds,
+      askedPerS: bucket.targetRate === null ? null : bucket.targetRate / bucket.seconds,
+      achievedPerS: bucket.iterations / bucket.seconds,
+      requestsPerS: bucket.requests / bucket.seconds,
+      requests: bucket.requests,
+      failed: bucket.failed,
+      dropped: bucket.dropped,
+      failures: bucket.errors,
+      p50Ms: bucket.p50,
+      p95Ms: bucket.p95,
+      p99Ms: bucket.p99,
+    };
+  });
 }
 
 /** Values that change at events: each point holds from its time until the next one. */

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint } from '../types.ts';
 import { errors } from '../../contract/errors.ts';
 import { CpuMeter, groupCpuSeconds } from './cpu.ts';
-import { startHaproxy, type LoadBalancer } from './haproxy.ts';
+import { HAPROXY_BIN, startHaproxy, type LoadBalancer } from './haproxy.ts';
 import { DEFAULT_SPEC, decide, emptyMemory, type HpaMemory, type HpaSpec, type PodView } from './hpa.ts';
 import { Pod, type StopReason } from './pod.ts';
 import { freePort } from './ports.ts';
@@ -24,6 +24,7 @@ import { claimRunDir, reapRunGroups, reapStaleGroups } from './processes.ts';
 import { sleep } from '../wait.ts';
 import { reapDatabase, startDatabase, type Database } from './database/index.ts';
 import { PG_BIN_DIR } from './database/config.ts';
+import { PATRONI_BIN } from './database/member.ts';
 import { queryServerP95, startPrometheus, type PrometheusServer } from './prometheus.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -450,10 +451,6 @@ class LocalCluster implements Cluster {
   }
 }
 
-/**
- * The local adapter. `failover` and `missingOrders` exist only when the database is enabled (settings
- * `database`, default true): they are bound after `up()` resolves.
- */
 /** What the local target runs, as each program reports itself. */
 async function localVersions(withDatabase: boolean): Promise<Record<string, string>> {
   const firstLine = async (command: string, args: string[]): Promise<string | null> => {
@@ -461,17 +458,21 @@ async function localVersions(withDatabase: boolean): Promise<Record<string, stri
     return result.exitCode === 0 ? (result.stdout || result.stderr).split('\n')[0]?.trim() ?? null : null;
   };
   const versions: Record<string, string> = { target: 'local processes (Kubernetes semantics emulated)', node: process.version };
-  const haproxy = await firstLine('haproxy', ['-v']);
+  const haproxy = await firstLine(HAPROXY_BIN, ['-v']);
   if (haproxy) versions.haproxy = haproxy;
   if (withDatabase) {
     const postgres = await firstLine(join(PG_BIN_DIR, 'postgres'), ['--version']);
     if (postgres) versions.postgresql = postgres;
-    const patroni = await firstLine('patroni', ['--version']);
+    const patroni = await firstLine(PATRONI_BIN, ['--version']);
     if (patroni) versions.patroni = patroni;
   }
   return versions;
 }
 
+/**
+ * The local adapter. `failover` and `missingOrders` exist only when the database is enabled (settings
+ * `database`, default true): they are bound after `up()` resolves.
+ */
 export const createLocalCluster: ClusterFactory = (ctx, options) => {
   const cluster = new LocalCluster(ctx, options);
   const { database: withDatabase, prometheus: withPrometheus } = readSettings(options.settings);

@@ -115,7 +115,7 @@ describe('local cluster', () => {
     await load.stop();
     await sleep(SCRAPE_INTERVAL_S * 1000); // one more scrape
     const { p95Ms, requests } = await queryServerP95(cluster.endpoint().prometheusUrl ?? '', from, Date.now());
-    // Every request burns 20 ms of CPU; the stand-in's buckets put that between 25 and 50 ms.
+    // Every request burns 20 ms of CPU: the 10-25 ms bucket of the stand-in's histogram, 25-50 ms on a busy machine.
     expect(p95Ms).toBeGreaterThanOrEqual(20);
     expect(p95Ms).toBeLessThanOrEqual(50);
     expect(requests).toBeGreaterThan(20);
