@@ -111,6 +111,23 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/** CPU seconds of PostgreSQL: the postmaster and every backend it forked (the servers' connections). */
+function postgresCpuSeconds(postmaster: number | undefined): number {
+  if (postmaster === undefined) return 0;
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(entry) === postmaster || Number(fields[1]) === postmaster) total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return total;
+}
+
 /** Our own CPU seconds (the load generator's). */
 function selfCpuSeconds(): number {
   const usage = process.cpuUsage();
@@ -170,12 +187,17 @@ interface Round {
   serverCpu: number;
   /** Share of one core the load generator (this process) used. */
   generatorCpu: number;
+  /** Share of one core PostgreSQL used. */
+  postgresCpu: number;
   failed: number;
 }
+
+let postmaster: number | undefined;
 
 async function throughputRound(target: Target, path: string, seconds: number, pipelining: number): Promise<Round> {
   const serverBefore = cpuSeconds(target.pid);
   const selfBefore = selfCpuSeconds();
+  const postgresBefore = postgresCpuSeconds(postmaster);
   const result = await autocannon({
     url: target.baseUrl,
     connections: CONNECTIONS,
@@ -190,6 +212,7 @@ async function throughputRound(target: Target, path: string, seconds: number, pi
     cpuUsPerRequest: total > 0 ? (serverCpu / total) * 1e6 : Number.NaN,
     serverCpu: serverCpu / result.duration,
     generatorCpu: (selfCpuSeconds() - selfBefore) / result.duration,
+    postgresCpu: (postgresCpuSeconds(postmaster) - postgresBefore) / result.duration,
     failed: result.non2xx + result.errors,
   };
 }
@@ -247,6 +270,15 @@ async function fixedRate(target: Target, rate: number, seconds: number): Promise
   return { latenciesMs, sent, failed, seconds: elapsedS, cpuUsPerRequest: (serverCpu / total) * 1e6 };
 }
 
+/** Which side held the closed-loop rounds back: a core we use that is (nearly) full, or neither of ours. */
+function limitedBy(rounds: Round[], pin: boolean): string {
+  const server = medianOf(rounds.map((r) => r.serverCpu));
+  const generatorSide = medianOf(rounds.map((r) => r.generatorCpu + (pin ? r.postgresCpu : 0)));
+  if (server >= 0.9) return `the server (${(server * 100).toFixed(0)} % of its core)`;
+  if (pin && generatorSide >= 0.9) return `CPU ${GENERATOR_CPU}: load generator + PostgreSQL (${(generatorSide * 100).toFixed(0)} %)`;
+  return `no core of ours full (server ${(server * 100).toFixed(0)} %, CPU ${GENERATOR_CPU} ${(generatorSide * 100).toFixed(0)} %): other processes`;
+}
+
 function percentile(sortedAscending: number[], p: number): number {
   if (sortedAscending.length === 0) return Number.NaN;
   const index = Math.min(sortedAscending.length - 1, Math.ceil((p / 100) * sortedAscending.length) - 1);
@@ -268,24 +300,39 @@ function spread(values: number[], digits = 2): string {
 // first SIGUSR2 resets the loop-delay histogram and starts the V8 sampling profiler, the second stops both
 // and writes them next to PROFILE_OUT, so start-up and shutdown stay out of what is measured.
 const PROFILE_PRELOAD = `data:text/javascript,${encodeURIComponent(`
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, constants } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
 const out = process.env.PROFILE_OUT;
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
+const gc = { count: 0, major: 0, totalMs: 0, maxMs: 0 };
+let recording = false;
+new PerformanceObserver((list) => {
+  if (!recording) return;
+  for (const entry of list.getEntries()) {
+    gc.count++;
+    if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+    gc.totalMs += entry.duration;
+    gc.maxMs = Math.max(gc.maxMs, entry.duration);
+  }
+}).observe({ entryTypes: ['gc'] });
 const session = new Session();
 session.connect();
 let phase = 0;
 process.on('SIGUSR2', () => {
   if (phase === 0) {
     phase = 1;
+    recording = true;
     loop.reset();
     session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 250 }, () => session.post('Profiler.start')));
   } else if (phase === 1) {
     phase = 2;
     const ms = (ns) => Math.round(ns / 1e4) / 100;
-    const delays = { count: loop.count, mean: ms(loop.mean), p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), p999: ms(loop.percentile(99.9)), max: ms(loop.max) };
+    recording = false;
+    const round = (x) => Math.round(x * 100) / 100;
+    const delays = { count: loop.count, mean: ms(loop.mean), p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), p999: ms(loop.percentile(99.9)), max: ms(loop.max),
+      gcCount: gc.count, gcMajor: gc.major, gcTotalMs: round(gc.totalMs), gcMaxMs: round(gc.maxMs), heapUsedMb: round(process.memoryUsage().heapUsed / 1e6) };
     session.post('Profiler.stop', (err, result) => {
       writeFileSync(out + '.cpuprofile', JSON.stringify(err ? {} : result.profile));
       writeFileSync(out + '.loop.json', JSON.stringify(delays));
@@ -325,8 +372,20 @@ function categoryOf(url: string, functionName: string): string {
 function summarizeProfile(file: string): { categories: [string, number][]; functions: [string, number][]; totalMs: number } {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  // The profiler's own work (the inspector session serialising the profile, the preload) is not the server's.
+  const measuring = (id: number): boolean => {
+    for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
+      const url = byId.get(at)?.callFrame.url ?? '';
+      if (url.startsWith('node:inspector') || url.startsWith('data:')) return true;
+    }
+    return false;
+  };
   const selfMs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
+  profile.samples.forEach((id, i) => {
+    if (!measuring(id)) selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
   const categories = new Map<string, number>();
   const functions = new Map<string, number>();
   let totalMs = 0;
@@ -379,7 +438,8 @@ async function runProfile(db: PostgresHandle, options: BenchOptions, pin: boolea
         `Latency p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${(sorted.at(-1) ?? 0).toFixed(2)} ms ` +
         `(${sorted.length} requests); server CPU ${run.cpuUsPerRequest.toFixed(0)} us/request under the profiler. ` +
         `Event-loop delay (monitorEventLoopDelay, 1 ms resolution): p50 ${loop.p50} ms, p99 ${loop.p99} ms, p99.9 ${loop.p999} ms, ` +
-        `max ${loop.max} ms over ${loop.count} samples.`, '',
+        `max ${loop.max} ms over ${loop.count} samples. Garbage collection in the window: ${loop.gcCount} pauses (${loop.gcMajor} major), ` +
+        `${loop.gcTotalMs} ms in all, longest ${loop.gcMaxMs} ms; heap in use at the end ${loop.heapUsedMb} MB.`, '',
         `CPU profile (250 us sampling): ${summary.totalMs.toFixed(0)} ms busy in ${options.profileS} s.`, '',
         '| where (self time) | ms | share of busy |', '| --- | ---: | ---: |',
         ...summary.categories.slice(0, 14).map(([c, ms]) => `| ${c} | ${ms.toFixed(0)} | ${((ms / summary.totalMs) * 100).toFixed(1)} % |`), '',
@@ -465,9 +525,10 @@ async function runBench(): Promise<void> {
   const targets: Target[] = [];
   try {
     db = await startPostgres();
+    postmaster = postmasterPid(db);
     if (pin) {
       // PostgreSQL forks a backend per connection; backends inherit the postmaster's CPU.
-      pinProcess(postmasterPid(db), GENERATOR_CPU);
+      pinProcess(postmaster, GENERATOR_CPU);
       pinProcess(process.pid, GENERATOR_CPU);
     }
     if (options.profile) {
@@ -500,8 +561,9 @@ async function runBench(): Promise<void> {
       rows.push(`| ${label} | ${medianOf(rounds.bare.map((r) => r.rps)).toFixed(0)} | ${medianOf(rounds.reference.map((r) => r.rps)).toFixed(0)} | ${spread(ratios)} | ` +
         `${medianOf(rounds.bare.map((r) => r.cpuUsPerRequest)).toFixed(1)} / ${medianOf(rounds.reference.map((r) => r.cpuUsPerRequest)).toFixed(1)} | ${spread(cpuRatios)} | ${failed} |`);
       for (const name of ['bare', 'reference'] as const) {
-        detail.push(`| ${label} | ${name} | ${rounds[name].map((r) => r.rps.toFixed(0)).join(', ')} | ` +
-          `${spread(rounds[name].map((r) => r.serverCpu))} | ${spread(rounds[name].map((r) => r.generatorCpu))} |`);
+        const rs = rounds[name];
+        detail.push(`| ${label} | ${name} | ${rs.map((r) => r.rps.toFixed(0)).join(', ')} | ` +
+          `${spread(rs.map((r) => r.serverCpu))} | ${spread(rs.map((r) => r.generatorCpu))} | ${spread(rs.map((r) => r.postgresCpu))} | ${limitedBy(rs, pin)} |`);
       }
       process.stderr.write(`${label}: ratio ${spread(ratios)}\n`);
     }
@@ -544,8 +606,8 @@ async function runBench(): Promise<void> {
       '',
       'Throughput rounds in detail (req/s of each round in time order; CPU as a share of one core):',
       '',
-      '| endpoint | server | req/s per round | server CPU min / **median** / max | load generator CPU min / **median** / max |',
-      '| --- | --- | --- | ---: | ---: |',
+      '| endpoint | server | req/s per round | server CPU min / **median** / max | load generator CPU | PostgreSQL CPU | what limited req/s (median round) |',
+      '| --- | --- | --- | ---: | ---: | ---: | --- |',
       ...detail,
       '',
       `Settings: ${options.rounds} interleaved rounds of ${options.roundS} s per server and endpoint after ${options.warmupS} s warm-up, ` +

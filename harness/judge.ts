@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ExitCode } from '../contract/errors.ts';
 import type { SloSpec } from '../contract/spec.ts';
 import { TIMELINE_FILE } from '../contract/timeline.ts';
-import { writeReports } from '../reports/index.ts';
+import { readReportJson, verdictsOf, writeReports, type BaselineInput } from '../reports/index.ts';
 import { verify, type Judgement } from '../verifiers/index.ts';
 import { compareWithBaseline } from './baseline.ts';
 import type { RunMeta } from './run-dir.ts';
@@ -15,10 +15,21 @@ export function exitCodeFor(status: RunMeta['status'], judgement: Judgement): Ex
   return judgement.status === 'pass' ? 0 : 1;
 }
 
+/**
+ * The baseline as the reports show it: the regressions `--baseline` flags, and the baseline's measured value
+ * of every objective, so each SLO row can say how it moved even when it stayed within the tolerance.
+ */
+function baselineInput(judgement: Judgement, baselineDir: string): BaselineInput {
+  const { runId, regressions } = compareWithBaseline(judgement, baselineDir);
+  // compareWithBaseline has read and validated this file already; it returns only the regressions.
+  const verdicts = verdictsOf(readReportJson(join(baselineDir, 'report.json'))).map((v) => ({ id: v.id, measured: v.measured }));
+  return { runId, regressions, verdicts };
+}
+
 export async function judgeAndReport(runDir: string, meta: RunMeta, spec: SloSpec, baselineDir?: string): Promise<{ judgement: Judgement; files: string[]; exitCode: ExitCode }> {
   const records = readTimeline(join(runDir, TIMELINE_FILE));
   const judgement = verify(records, spec);
-  const baseline = baselineDir ? compareWithBaseline(judgement, baselineDir) : undefined;
+  const baseline = baselineDir ? baselineInput(judgement, baselineDir) : undefined;
   const status = meta.status === 'running' ? 'aborted' : meta.status;
   const { files } = writeReports(runDir, {
     run: {

@@ -6,8 +6,8 @@
 // - failover: the first new primary (a member other than the one that was primary before);
 // - rollout: the rollout's `complete` event (or a successful action.end when the target reports no progress);
 // - scale: the first replica count with every desired replica ready (at the asked count when one was given).
-// The cost is counted from the start to the later of the action's end and its recovery, or, without a
-// recovery, to the next action or the end of the run: failed requests by reason, and for a failover the
+// The cost is counted from the start to the later of the action's end and its recovery, or, without either,
+// to the next action or the end of the run: failed requests by reason, and for a failover the
 // acknowledged writes the audit found missing (the audit runs once after the load, so it covers the whole run).
 import { eventsOf, loadRecords } from '../contract/timeline.ts';
 import type { EventOf, TimelineRecord } from '../contract/timeline.ts';
@@ -119,7 +119,8 @@ export function faultLedger(records: readonly TimelineRecord[], runEndMs: number
     if (end) used.add(end);
     const horizon = Math.max(start.t, Math.min(starts[index + 1]?.t ?? runEndMs, runEndMs));
     const recovered = recoveryOf(records, start, end, horizon);
-    const to = recovered ? Math.max(end?.t ?? start.t, recovered.t) : Math.max(end?.t ?? horizon, horizon);
+    // An action still running when the run stopped costs everything up to there.
+    const to = recovered && end ? Math.max(end.t, recovered.t) : Math.max(end?.t ?? horizon, horizon);
     const inWindow = load.filter((r) => r.t + 1000 > start.t && r.t < Math.max(to, start.t + 1));
     const failures: Record<string, number> = {};
     for (const record of inWindow) for (const [reason, n] of Object.entries(record.errors)) failures[reason] = (failures[reason] ?? 0) + n;

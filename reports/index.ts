@@ -7,7 +7,7 @@ import { renderJson, REPORT_JSON_FILE } from './json.ts';
 import { chartDataOf, HTML_FILE, renderHtml } from './html.ts';
 import { JUNIT_FILE, renderJunit } from './junit.ts';
 import { MARKDOWN_FILE, renderMarkdown } from './markdown.ts';
-import { analyzeLoad, chartBucketS, sliceWidthS } from './series.ts';
+import { analyzeLoad, chartBucketS, sliceWidthS, type LoadAnalysis } from './series.ts';
 import { summarize } from './summary.ts';
 import type { ReportSummary } from './summary.ts';
 import type { ReportInput } from './types.ts';
@@ -21,7 +21,7 @@ export type { ReportJson } from './json.ts';
 export const REPORT_FILES = [REPORT_JSON_FILE, JUNIT_FILE, MARKDOWN_FILE, HTML_FILE] as const;
 
 /** The model every report renders: computed once, from one pass over the timeline's histograms. */
-export function summarizeRun(input: ReportInput): { summary: ReportSummary; analysis: ReturnType<typeof analyzeLoad> } {
+export function summarizeRun(input: ReportInput): { summary: ReportSummary; analysis: LoadAnalysis } {
   const durationMs = input.run.endedAt - input.run.startedAt;
   const sliceS = sliceWidthS(durationMs);
   // One pass gives the exact whole-run summary, the (maybe downsampled) chart series and the coarse slices.

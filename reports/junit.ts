@@ -7,7 +7,7 @@
 // Shape: the common JUnit schema (testsuites > testsuite > properties, testcase > failure|error, system-out).
 import type { Verdict } from '../verifiers/types.ts';
 import {
-  formatChange, formatCounts, formatDuration, formatMargin, formatMs, formatNumber, formatPercent, formatThreshold, formatValue,
+  formatChange, formatCounts, formatDuration, formatMargin, formatMs, formatNumber, formatPercent, formatRelative, formatThreshold, formatValue,
   formatWindow, isoUtc, sinceStart,
 } from './format.ts';
 import type { ReportSummary, SloRow } from './summary.ts';
@@ -66,7 +66,7 @@ function systemOut(input: ReportInput, summary: ReportSummary): string {
     `started ${isoUtc(p.startedAt)}, ended ${isoUtc(p.endedAt)} (${formatDuration(p.endedAt - p.startedAt)})`,
   ];
   for (const b of summary.errorBudgets) {
-    lines.push(`error budget, ${b.slo}: ${b.used} ${b.usedWhat} of ${formatNumber(b.allowed)} allowed (${formatPercent(b.allowedPercent)} of ${b.requests}): ${b.usedPercent === null ? 'no budget' : `${formatNumber(b.usedPercent)} % used`}`);
+    lines.push(`error budget, ${b.slo}: ${b.used} ${b.usedWhat} of ${formatNumber(b.allowed)} allowed (${formatPercent(b.allowedPercent)} of ${b.requests}): ${b.usedPercent === null ? 'no budget' : `${formatRelative(b.usedPercent)} % used`}`);
   }
   if (summary.faults.length > 0) lines.push('faults:');
   for (const f of summary.faults) {

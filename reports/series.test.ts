@@ -3,7 +3,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import type { LoadRecord, TimelineEvent, TimelineRecord } from '../contract/timeline.ts';
-import { analyzeLoad, chartBucketS, dbRoleSeries, markersOf, phaseBands, replicaSeries } from './series.ts';
+import { analyzeLoad, chartBucketS, dbRoleSeries, markersOf, phaseBands, replicaSeries, sliceWidthS } from './series.ts';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -85,6 +85,56 @@ describe('analyzeLoad', () => {
     const { series } = analyzeLoad([load(0, [1000], { failed: 37, errors })]);
     expect(Object.keys(series.errorsPerS)).toEqual(['a', 'b', 'c', 'd', 'e', 'other']);
     expect(series.errorsPerS.other).toEqual([2]);
+  });
+});
+
+describe('slices and request names', () => {
+  it('slices count from the run start, merge their seconds exactly and keep asked against achieved', () => {
+    const records: TimelineRecord[] = [
+      load(1, range(1_000, 10_000, 1_000), { targetRate: 10, failed: 1, errors: { timeout: 1 } }),
+      load(4, range(1_000, 20_000, 1_000), { targetRate: 30, iterations: 20, dropped: 10 }),
+      load(5, [900_000], { targetRate: 1 }),
+    ];
+    // The run started a second before the first load record; 5 s slices: [0, 5) and [5, 10).
+    const { slices } = analyzeLoad(records, 1, { sliceS: 5, originMs: T0 });
+    expect(slices.map((s) => [s.from - T0, s.to - T0, s.seconds, s.requests, s.failed, s.dropped])).toEqual([[0, 5000, 2, 30, 1, 10], [5000, 10_000, 1, 1, 0, 0]]);
+    expect(slices[0]).toMatchObject({ askedPerS: 20, achievedPerS: 15, requestsPerS: 15, failures: { timeout: 1 } });
+    const merged = hdr.build();
+    for (const v of [...range(1_000, 10_000, 1_000), ...range(1_000, 20_000, 1_000)]) merged.recordValue(v);
+    expect(slices[0]?.p95Ms).toBe(merged.getValueAtPercentile(95) / 1000);
+    merged.destroy();
+    expect(slices[1]?.p50Ms).toBeCloseTo(900, 0);
+    expect(analyzeLoad(records).slices).toEqual([]);
+  });
+
+  it('per request name: counts always, percentiles from the merged per-name histograms when the records have them', () => {
+    const reads = range(1_000, 50_000, 1_000);
+    const writes = range(100_000, 500_000, 100_000);
+    const records: TimelineRecord[] = [
+      load(0, [...reads, ...writes], { byName: { read: { requests: 50, failed: 0, latencyUs: histogramOf(reads) }, write: { requests: 5, failed: 1, latencyUs: histogramOf(writes) } } }),
+      load(1, [1_000], { byName: { read: { requests: 1, failed: 0, latencyUs: histogramOf([1_000]) }, cpu: { requests: 3, failed: 0 } } }),
+      load(2, [1_000], { byName: { write: { requests: 1, failed: 0, latencyUs: 'not a histogram' } } }),
+    ];
+    const { summary } = analyzeLoad(records);
+    expect(summary.byName.map((n) => [n.name, n.requests, n.failed, n.latencySamples])).toEqual([['read', 51, 0, 51], ['write', 6, 1, 5], ['cpu', 3, 0, 0]]);
+    const read = hdr.build();
+    for (const v of [...reads, 1_000]) read.recordValue(v);
+    expect(summary.byName[0]?.p95Ms).toBe(read.getValueAtPercentile(95) / 1000);
+    read.destroy();
+    expect(summary.byName[1]?.p50Ms).toBeCloseTo(300, -1);
+    expect(summary.byName[2]).toMatchObject({ p50Ms: null, p95Ms: null, p99Ms: null });
+    expect(summary.byName[1]?.errorRatePercent).toBeCloseTo(100 / 6, 10);
+    expect(summary.unreadableLatency).toBe(1); // the unreadable per-name histogram is counted and left out
+  });
+});
+
+describe('sliceWidthS', () => {
+  it('cuts a run into at most twelve round slices', () => {
+    expect(sliceWidthS(60_000)).toBe(5);
+    expect(sliceWidthS(121_000)).toBe(15);
+    expect(sliceWidthS(3_600_000)).toBe(300);
+    expect(sliceWidthS(24 * 3_600_000)).toBe(7200);
+    expect(sliceWidthS(30 * 24 * 3_600_000)).toBe(86_400 * 3);
   });
 });
 

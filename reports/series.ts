@@ -4,7 +4,8 @@
 // phase bands drawn over every chart. Shared by every report.
 //
 // Latency histograms are decoded one second at a time and merged into a handful of live histograms (the
-// current second, the current chart bucket, the current slice, the whole run, one per request name):
+// current second, the current chart bucket, the current slice, one per request name; the whole run's is fed
+// by each closed chart bucket):
 // keeping one per second would cost tens of kB each, which for a one-hour run is hundreds of MB. Bucket
 // histograms are reset and reused, and a second with one load generator uses its decoded histogram as is:
 // allocating histograms dominated the run time.
@@ -147,9 +148,9 @@ class Buckets {
 
   constructor(readonly widthS: number, readonly originS: number) {}
 
-  add(second: number, totals: SecondTotals, latency: Histogram | null): void {
+  add(second: number, totals: SecondTotals, latency: Histogram | null, closedInto?: Histogram): void {
     const index = Math.floor((second - this.originS) / this.widthS);
-    if (this.open && this.open.index !== index) this.close();
+    if (this.open && this.open.index !== index) this.close(closedInto);
     this.open ??= {
       index,
       bucket: { seconds: 0, requests: 0, failed: 0, iterations: 0, dropped: 0, targetRate: null, errors: {}, p50: null, p95: null, p99: null },
@@ -165,13 +166,15 @@ class Buckets {
     if (latency && latency.totalCount > 0) this.histogram.add(latency);
   }
 
-  close(): void {
+  /** Closes the open bucket; `into` also gets its merged latency (one add per bucket instead of per second). */
+  close(into?: Histogram): void {
     if (!this.open) return;
     const { bucket, index } = this.open;
     if (this.histogram.totalCount > 0) {
       bucket.p50 = usToMs(this.histogram.getValueAtPercentile(50));
       bucket.p95 = usToMs(this.histogram.getValueAtPercentile(95));
       bucket.p99 = usToMs(this.histogram.getValueAtPercentile(99));
+      into?.add(this.histogram);
     }
     this.closed.set(index, bucket);
     this.histogram.reset();
@@ -318,13 +321,13 @@ export function analyzeLoad(records: readonly TimelineRecord[], bucketS = 1, sli
     if (latency && latency.totalCount > 0) {
       const p99 = usToMs(latency.getValueAtPercentile(99));
       if (!summary.worstSecond || p99 > summary.worstSecond.p99Ms) summary.worstSecond = { t: second * 1000, p99Ms: p99 };
-      overall.add(latency);
     }
-    chart?.add(second, totals, latency);
+    // The whole run's histogram is fed by each closed chart bucket, which holds exactly its seconds.
+    chart?.add(second, totals, latency, overall);
     slices?.add(second, totals, latency);
     latency?.destroy();
   }
-  chart?.close();
+  chart?.close(overall);
   slices?.close();
 
   if (summary.seconds > 0) {

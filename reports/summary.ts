@@ -6,8 +6,7 @@ import type { ExitCode } from '../contract/errors.ts';
 import { eventsOf } from '../contract/timeline.ts';
 import type { Threshold, Verdict, VerdictStatus } from '../verifiers/types.ts';
 import { faultLedger, type FaultEntry } from './faults.ts';
-import { areaOf, countByStatus, formatValue, worstFirst } from './format.ts';
-import { describeMargin } from './format.ts';
+import { areaOf, countByStatus, describeMargin, formatValue, worstFirst } from './format.ts';
 import { marginOf, severityOf, type Margin } from './margin.ts';
 import type { LoadAnalysis, LoadSlice, LoadSummary } from './series.ts';
 import { EXIT_CODE_OF, headlineOf, type Headline, type ReportInput } from './types.ts';
@@ -151,7 +150,8 @@ function errorBudgets(verdicts: readonly Verdict[]): ErrorBudget[] {
     const detail = verdict.evidence.detail;
     const requests = numberIn(detail, 'requests') ?? verdict.evidence.samples;
     const availability = area === 'availability';
-    const allowedPercent = availability ? 100 - verdict.threshold.value : verdict.threshold.value;
+    // Rounded back to the threshold's own decimals: 100 - 99.9 is 0.09999999999999432 in binary.
+    const allowedPercent = Number((availability ? 100 - verdict.threshold.value : verdict.threshold.value).toFixed(9));
     const fromMeasured = verdict.measured === null ? 0 : Math.round(((availability ? 100 - verdict.measured : verdict.measured) / 100) * requests);
     const used = numberIn(detail, availability ? 'unavailable' : 'failed') ?? fromMeasured;
     const allowed = (requests * allowedPercent) / 100;
@@ -160,7 +160,7 @@ function errorBudgets(verdicts: readonly Verdict[]): ErrorBudget[] {
       slo: verdict.slo,
       status: verdict.status,
       requests,
-      allowedPercent: Number(allowedPercent.toFixed(6)),
+      allowedPercent,
       allowed,
       used,
       usedWhat: availability ? 'unavailable requests' : 'failed requests',

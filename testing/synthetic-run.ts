@@ -8,8 +8,9 @@
 // - pass: the service rides every disruption within its SLOs;
 // - fail: the spike is slow, the kill costs requests, the rollout drops a few, two acknowledged writes are
 //   lost and the logs check finds nothing;
-// - invalid: the load generator saturates during the spike and the load stops there (exit code 3);
-// - aborted: Ctrl-C during the failover, before the rollout (exit code 3).
+// - invalid: the healthy service, but the load generator saturates during the spike and the load stops there
+//   (exit code 3);
+// - aborted: the healthy service, and Ctrl-C during the failover, before the rollout (exit code 3).
 import { createHistogram, encodeHistogram, type LatencyHistogram } from '../contract/histogram.ts';
 import { REQUEST_NAMES } from '../contract/names.ts';
 import { defaultSpec, type SloSpec } from '../contract/spec.ts';
@@ -84,7 +85,8 @@ const ABORT_REASON = 'interrupted (Ctrl-C or SIGTERM)';
 
 export function syntheticRun(options: SyntheticOptions = {}): SyntheticRun {
   const outcome = options.outcome ?? 'fail';
-  const failing = outcome !== 'pass';
+  // Only the failing story has a slow, lossy service; invalid and aborted runs are about the run itself.
+  const failing = outcome === 'fail';
   const startMs = options.startMs ?? Date.UTC(2026, 0, 15, 10, 0, 0);
   const durationS = options.durationS ?? 120;
   const rps = options.rps ?? 50;

@@ -9,13 +9,14 @@
 // - etcd: static; its version is a constant of go.etcd.io/etcd/api/v3/version, the commit a -X variable.
 // - metrics-server (its Makefile): static, -trimpath, -w, version variables of k8s.io/client-go/pkg/version.
 // - CoreDNS (its Makefile): static, -s -w, -X coremain.GitCommit.
+// - crictl (cri-tools' Makefile): static, -trimpath, -X pkg/version.Version=<tag without "v">.
 // - pause (build/pause/Makefile): gcc -Os -Wall -Werror -static -DVERSION=v$(TAG)-$(REV).
 
 /** The Kubernetes release the embedded cluster runs; the tool folder is named after it. */
 export const KUBERNETES_VERSION = 'v1.34.4';
 
 /** The Go modules under clusters/embedded/build/, one per dependency graph that cannot share with another. */
-export type BuildModule = 'kubernetes' | 'metrics-server' | 'coredns';
+export type BuildModule = 'kubernetes' | 'metrics-server' | 'coredns' | 'cri-tools';
 
 /** What the Go module proxy says of a module version (`go list -m -json`): the facts versions come from. */
 export interface ModuleInfo {
@@ -66,8 +67,10 @@ export function kubeVersionVars(info: ModuleInfo, packages: readonly string[]): 
   const date = buildDate(info);
   if (date) vars.push(['buildDate', date]);
   // version.sh sets the commit and tree state only when it knows the commit; a module zip does not say
-  // which commit it came from unless the proxy recorded it, and a guess would make `--version` lie.
-  if (info.commit) vars.push(['gitCommit', info.commit], ['gitTreeState', 'clean']);
+  // which commit it came from unless the proxy recorded it, and a guess would make `--version` lie. Left
+  // unset, gitCommit would read "$Format:%H$" (component-base's unexpanded git-archive placeholder): an
+  // empty value says "unknown" plainly.
+  vars.push(...(info.commit ? [['gitCommit', info.commit], ['gitTreeState', 'clean']] as [string, string][] : [['gitCommit', ''] as [string, string]]));
   vars.push(['gitVersion', info.version]);
   // The same pattern version.sh matches: a pre-release or build suffix adds "+" to the minor.
   const semver = /^v(\d+)\.(\d+)(\.\d+)?([-].*)?([+].*)?$/.exec(info.version);
@@ -106,6 +109,10 @@ export const BINARIES: readonly BinarySpec[] = [
   {
     kind: 'go', name: 'coredns', module: 'coredns', pkg: '.', versionModule: 'github.com/coredns/coredns', cgo: false,
     ldflags: (info) => `-s -w${info.commit ? ` -X 'github.com/coredns/coredns/coremain.GitCommit=${info.commit.slice(0, 7)}'` : ''}`,
+  },
+  {
+    kind: 'go', name: 'crictl', module: 'cri-tools', pkg: 'sigs.k8s.io/cri-tools/cmd/crictl', versionModule: 'sigs.k8s.io/cri-tools', cgo: false,
+    ldflags: (info) => `-X 'sigs.k8s.io/cri-tools/pkg/version.Version=${info.version.replace(/^v/, '')}'`,
   },
   {
     kind: 'c', name: 'pause', versionModule: 'k8s.io/kubernetes',

@@ -122,7 +122,7 @@ export async function ensureKubernetesBinaries(options: EnsureOptions = {}): Pro
     if (spec.kind === 'go') {
       const ldflags = spec.ldflags(info);
       const args = ['build', '-trimpath', ...(spec.tags ? [`-tags=${spec.tags}`] : []), `-ldflags=${ldflags}`, '-o', `${binary}.partial`, spec.pkg];
-      stamp = stampOf([goVersion, moduleFilesHash(spec.module), String(spec.cgo), spec.cgo ? gccVersion : '', ...args.slice(0, -3)]);
+      stamp = stampOf([goVersion, moduleFilesHash(spec.module), String(spec.cgo), spec.cgo ? gccVersion : '', spec.pkg, ...args.slice(0, -3)]);
       build = () => run(go, args, join(BUILD_DIR, spec.module), { CGO_ENABLED: spec.cgo ? '1' : '0' });
     } else {
       const dir = info.dir ?? (await execa(go, ['mod', 'download', '-json', `${info.path}@${info.version}`], { cwd: join(BUILD_DIR, 'kubernetes'), env: goEnv, extendEnv: false, reject: false }).then((r) => (r.exitCode === 0 ? parseModuleInfo(r.stdout).dir : undefined)));

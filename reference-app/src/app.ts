@@ -39,13 +39,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
   });
 
-  // onSend runs for every reply, errors and 404s included, so every response says who answered.
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  // Every response says who answered. Set when the request arrives: onRequest runs for every routed
+  // request, 404s included, and the error handler keeps headers already set, so errors carry them too;
+  // doing it here rather than in an onSend hook spares every reply Fastify's onSend hook chain.
+  app.addHook('onRequest', (_request, reply, done) => {
     reply.header('x-app-version', deps.appVersion);
     reply.header('x-instance-id', deps.instanceId);
     // While draining, make keep-alive clients reconnect (and land on another replica) after this reply.
     if (deps.readiness.isDraining()) reply.header('connection', 'close');
-    done(null, payload);
+    done();
   });
 
   instrumentHttp(app, deps.metrics);

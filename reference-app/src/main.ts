@@ -1,9 +1,10 @@
 // Wiring: logger, pools, migration, probes, app, listen, signals. Imported by server.ts only after
 // telemetry has started, so fastify, pg and pino load already instrumented.
-import { pino } from 'pino';
+import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
 import type { AppConfig } from './config.ts';
 import { createPool, describeError } from './db.ts';
+import { createLogger } from './logger.ts';
 import { EventLoopMonitor } from './loop-monitor.ts';
 import { createMetrics } from './metrics.ts';
 import { migrate } from './migrate.ts';
@@ -13,14 +14,12 @@ import type { Telemetry } from './telemetry.ts';
 
 /** The database may come up after us (same rollout, failover in progress): wait this long for it. */
 const MIGRATE_DEADLINE_MS = 60_000;
+/** How long exiting waits for queued log lines to be written (a stalled reader never drains). */
+const LOG_CLOSE_TIMEOUT_MS = 2000;
 
 export async function run(config: AppConfig, telemetry: Telemetry): Promise<void> {
-  const log = pino({
-    level: config.logLevel,
-    base: { service: 'reference-app', version: config.appVersion, instance: config.instanceId },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+  const logger = createLogger(config);
+  const log = logger.log;
 
   const pool = createPool(config, log);
   // Readiness gets its own single connection so a saturated request pool never fails the probe.
@@ -31,8 +30,7 @@ export async function run(config: AppConfig, telemetry: Telemetry): Promise<void
 
   let stopping = false;
   const exit = (code: number): void => {
-    log.flush();
-    process.exit(code);
+    void logger.close(LOG_CLOSE_TIMEOUT_MS).finally(() => process.exit(code));
   };
   // A signal before we listen (e.g. still waiting for the database) just ends the process cleanly.
   const earlyStop = (): void => {
@@ -46,7 +44,7 @@ export async function run(config: AppConfig, telemetry: Telemetry): Promise<void
   if (stopping) return;
   await readiness.start();
 
-  const metrics = createMetrics(config.appVersion);
+  const metrics = createMetrics(config.appVersion, { droppedLogLines: logger.droppedLines });
   const app = await buildApp({
     appVersion: config.appVersion,
     instanceId: config.instanceId,
@@ -81,7 +79,7 @@ export async function run(config: AppConfig, telemetry: Telemetry): Promise<void
   log.info({ port: (app.server.address() as { port?: number } | null)?.port, tracing: telemetry.enabled }, 'listening');
 }
 
-async function migrateWhenReachable(pool: ReturnType<typeof createPool>, log: pino.Logger, stopped: () => boolean): Promise<void> {
+async function migrateWhenReachable(pool: ReturnType<typeof createPool>, log: Logger, stopped: () => boolean): Promise<void> {
   const deadline = Date.now() + MIGRATE_DEADLINE_MS;
   for (let attempt = 1; ; attempt++) {
     try {

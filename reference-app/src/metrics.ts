@@ -1,5 +1,5 @@
 // Prometheus metrics: the RED set per route template (never the raw URL, which would explode cardinality),
-// in-flight requests, app_info{version}, and prom-client's default process metrics.
+// in-flight requests, app_info{version}, log lines dropped, and prom-client's default process metrics.
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -14,11 +14,15 @@ type HttpLabels = 'method' | 'route' | 'status_code';
 export interface AppMetrics {
   registry: Registry;
   httpDuration: Histogram<HttpLabels>;
-  httpRequests: Counter<HttpLabels>;
   inFlight: Gauge;
 }
 
-export function createMetrics(appVersion: string): AppMetrics {
+export interface MetricSources {
+  /** Log lines dropped because stdout stopped draining (logger.ts). */
+  droppedLogLines?: () => number;
+}
+
+export function createMetrics(appVersion: string, sources: MetricSources = {}): AppMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const httpDuration = new Histogram({
@@ -28,11 +32,20 @@ export function createMetrics(appVersion: string): AppMetrics {
     buckets: HTTP_DURATION_BUCKETS,
     registers: [registry],
   });
-  const httpRequests = new Counter({
+  new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests served, by route template',
     labelNames: ['method', 'route', 'status_code'] as const,
     registers: [registry],
+    // The same number as the histogram's _count for the same labels, so it is read from there at scrape
+    // time instead of being counted a second time on every request.
+    async collect() {
+      const { values } = await httpDuration.get();
+      this.reset();
+      for (const sample of values) {
+        if (sample.metricName === 'http_request_duration_seconds_count') this.inc(sample.labels as Partial<Record<HttpLabels, string>>, sample.value);
+      }
+    },
   });
   const inFlight = new Gauge({
     name: 'http_requests_in_flight',
@@ -46,7 +59,20 @@ export function createMetrics(appVersion: string): AppMetrics {
     registers: [registry],
   });
   info.set({ version: appVersion }, 1);
-  return { registry, httpDuration, httpRequests, inFlight };
+  const { droppedLogLines } = sources;
+  if (droppedLogLines) {
+    new Counter({
+      name: 'log_lines_dropped_total',
+      help: 'Log lines dropped because stdout did not drain (the log queue was full)',
+      registers: [registry],
+      // Read at scrape time: the logger keeps the running total.
+      collect() {
+        this.reset();
+        this.inc(droppedLogLines());
+      },
+    });
+  }
+  return { registry, httpDuration, inFlight };
 }
 
 export function instrumentHttp(app: FastifyInstance, metrics: AppMetrics): void {
@@ -56,8 +82,9 @@ export function instrumentHttp(app: FastifyInstance, metrics: AppMetrics): void 
   };
   app.addHook('onRequest', (_request, reply, done) => {
     metrics.inFlight.inc();
-    // 'close' fires exactly once, whether the response finished or the client went away mid-request.
-    reply.raw.once('close', requestEnded);
+    // 'close' fires exactly once per response, whether it finished or the client went away mid-request
+    // (so `on`, without the wrapper `once` allocates; the response object is dropped afterwards).
+    reply.raw.on('close', requestEnded);
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
@@ -67,7 +94,6 @@ export function instrumentHttp(app: FastifyInstance, metrics: AppMetrics): void 
       status_code: String(reply.statusCode),
     };
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
-    metrics.httpRequests.inc(labels);
     done();
   });
 }

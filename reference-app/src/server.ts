@@ -15,7 +15,7 @@ try {
   process.exit(err.exitCode);
 }
 
-const telemetry = startTelemetry({ serviceVersion: config.appVersion, instanceId: config.instanceId });
+const telemetry = await startTelemetry({ serviceVersion: config.appVersion, instanceId: config.instanceId });
 
 try {
   const { run } = await import('./main.ts');

@@ -1,6 +1,7 @@
 // OpenTelemetry tracing: HTTP, Fastify, pg and pino (trace_id/span_id in every log line), exported over
-// OTLP/HTTP. Configured only by the standard OTEL_* variables and entirely off (no SDK, no hooks) unless an
-// OTLP endpoint is set.
+// OTLP/HTTP. Configured only by the standard OTEL_* variables and entirely off (no SDK, no hooks, not even
+// loaded) unless an OTLP endpoint is set: the SDK and its instrumentations are ~14 MB of heap and ~1 s of
+// start-up on a small core, which a replica that does not trace should not carry into every GC.
 //
 // ESM matters here: instrumentations patch modules as they load, so this must run before fastify, pg and
 // pino are imported (server.ts imports the rest of the app dynamically, after start). pg and fastify are
@@ -8,13 +9,6 @@
 // is an ES import, which only the import-in-the-middle loader hook can see; it is registered for pino and
 // pg only, so the rest of the module graph loads untouched.
 import { register } from 'node:module';
-import { FastifyOtelInstrumentation } from '@fastify/otel';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
-import { defaultResource, envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
 
 export interface Telemetry {
   readonly enabled: boolean;
@@ -33,9 +27,20 @@ export function telemetryEnabled(env: Env = process.env): boolean {
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
-export function startTelemetry(options: { serviceVersion?: string; instanceId?: string } = {}, env: Env = process.env): Telemetry {
+export async function startTelemetry(options: { serviceVersion?: string; instanceId?: string } = {}, env: Env = process.env): Promise<Telemetry> {
   if (!telemetryEnabled(env)) return { enabled: false, shutdown: async () => undefined };
 
+  const [{ FastifyOtelInstrumentation }, { OTLPTraceExporter }, { HttpInstrumentation }, { PgInstrumentation }, { PinoInstrumentation }, resources, { NodeSDK }] =
+    await Promise.all([
+      import('@fastify/otel'),
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/instrumentation-http'),
+      import('@opentelemetry/instrumentation-pg'),
+      import('@opentelemetry/instrumentation-pino'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-node'),
+    ]);
+  const { defaultResource, envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes } = resources;
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['pino', 'pg'] } });
 
   const sdk = new NodeSDK({

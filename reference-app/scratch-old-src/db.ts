@@ -1,0 +1,105 @@
+// The PostgreSQL pool and the rules for using it through a failover: every connection has a connect
+// timeout, a server-side statement_timeout and a client-side query_timeout (so nothing waits forever on a
+// dead primary), broken connections are dropped instead of returned to the pool, and pool `error` events
+// (an idle connection killed by a failover) are logged, never fatal.
+import pg from 'pg';
+import type { AppConfig } from './config.ts';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+export interface Logger {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export type PoolSettings = Pick<AppConfig, 'databaseUrl' | 'dbPoolMax' | 'dbStatementTimeoutMs' | 'dbConnectTimeoutMs' | 'instanceId'>;
+
+export function createPool(settings: PoolSettings, log: Logger, max = settings.dbPoolMax): Pool {
+  const pool = new pg.Pool({
+    connectionString: settings.databaseUrl,
+    max,
+    connectionTimeoutMillis: settings.dbConnectTimeoutMs,
+    statement_timeout: settings.dbStatementTimeoutMs,
+    // The client-side timeout also covers a primary that vanished without closing the socket.
+    query_timeout: settings.dbStatementTimeoutMs + 1000,
+    idleTimeoutMillis: 10_000,
+    keepAlive: true,
+    application_name: `reference-app/${settings.instanceId}`.slice(0, 63),
+  });
+  pool.on('error', (err) => {
+    // pg-pool already removed the broken client; the next checkout opens a fresh connection.
+    log.warn({ err: describeError(err) }, 'database connection lost; it will be replaced');
+  });
+  return pool;
+}
+
+// SQLSTATE classes and socket errors that mean "this connection (or the server) is gone", as opposed to
+// "this statement is wrong". Only these make a read worth one retry on a fresh connection.
+const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '25006']);
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH']);
+const CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error',
+  'Query read timeout',
+  'Client was closed',
+  'connection is closed',
+];
+
+export function isConnectionError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (CONNECTION_SQLSTATES.has(code) || code.startsWith('08') || SOCKET_CODES.has(code)) return true;
+  }
+  const message = (err as { message?: unknown }).message;
+  return typeof message === 'string' && CONNECTION_MESSAGES.some((m) => message.includes(m));
+}
+
+export function describeError(err: unknown): { message: string; code?: string } {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' ? { message: err.message, code } : { message: err.message };
+  }
+  return { message: String(err) };
+}
+
+/** A read on its own connection, retried ONCE when the connection (not the query) failed. */
+export async function readQuery<R extends pg.QueryResultRow>(pool: Pool, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+  try {
+    return await pool.query<R>(text, values);
+  } catch (err) {
+    if (!isConnectionError(err)) throw err;
+    // pool.query already destroyed the broken client, so the retry gets a fresh connection.
+    return pool.query<R>(text, values);
+  }
+}
+
+/**
+ * Run `work` in a transaction. Never retried: after a connection error the outcome of COMMIT is unknown,
+ * and the caller must say so rather than guess. A client that saw a connection error is destroyed.
+ */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    if (isConnectionError(err)) {
+      broken = err instanceof Error ? err : new Error(String(err));
+    } else {
+      await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+      });
+    }
+    throw err;
+  } finally {
+    // release(err) destroys the connection instead of handing a half-dead one to the next request.
+    client.release(broken);
+  }
+}

@@ -1,0 +1,71 @@
+// The service's logger: pino JSON lines on stdout, written asynchronously. pino's default destination
+// writes each line with a synchronous write(2) on the event loop, so a log reader that falls behind (a full
+// pipe to the container runtime or to the local cluster's log file) stalls every request in the process,
+// and each line costs a syscall on the request path (order writes log one). Here lines are queued in memory
+// and written by libuv's thread pool as soon as the previous write completes: no batching delay, nothing
+// written on the request path. The queue is bounded: past MAX_QUEUED_BYTES lines are dropped and counted
+// (the `log_lines_dropped_total` metric) rather than letting a stuck reader exhaust memory. Queued lines
+// are written before the process exits (close(), on every exit path of main.ts), within a deadline.
+// pino 10's own default destination is asynchronous too, but unbounded and with no deadline at exit;
+// this makes the choice explicit rather than a default that has changed between pino versions.
+import { once } from 'node:events';
+import { pino, type Logger } from 'pino';
+import type { AppConfig } from './config.ts';
+
+/** About a minute of heavy logging; far more than a healthy reader ever lets build up. */
+export const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+
+export interface ServiceLogger {
+  log: Logger;
+  /** Lines dropped because the queue was full (the reader stalled). */
+  droppedLines(): number;
+  /** Write what is queued and stop; resolves after `timeoutMs` at the latest (a reader may never drain). */
+  close(timeoutMs: number): Promise<void>;
+}
+
+export function createLogger(config: Pick<AppConfig, 'logLevel' | 'appVersion' | 'instanceId'>, fd = 1): ServiceLogger {
+  const destination = pino.destination({ dest: fd, sync: false, minLength: 0, maxLength: MAX_QUEUED_BYTES });
+  let dropped = 0;
+  destination.on('drop', (data: string | Buffer) => {
+    dropped += countLines(data);
+  });
+  let ended = false;
+  // Once closing, a late line (a pool error while exiting, from any child logger) is dropped, not thrown.
+  const stream = { write: (line: string) => (ended ? undefined : destination.write(line)) };
+  const log = pino({
+    level: config.logLevel,
+    base: { service: 'reference-app', version: config.appVersion, instance: config.instanceId },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  }, stream);
+
+  let closing: Promise<void> | undefined;
+  return {
+    log,
+    droppedLines: () => dropped,
+    close(timeoutMs) {
+      closing ??= (async () => {
+        ended = true;
+        const closed = once(destination, 'close').then(() => undefined, () => undefined);
+        destination.end();
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        });
+        const drained = await Promise.race([closed.then(() => true), deadline.then(() => false)]);
+        clearTimeout(timer);
+        // The reader never drained: give up on the queue, or pino's exit hook would block in a synchronous
+        // write to the full pipe and the process would hang until SIGKILL.
+        if (!drained) destination.destroy();
+      })();
+      return closing;
+    },
+  };
+}
+
+function countLines(data: string | Buffer): number {
+  const text = typeof data === 'string' ? data : data.toString('utf8');
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+  return Math.max(lines, 1);
+}
