@@ -5,7 +5,7 @@ import { containerdConfig } from './containerd.ts';
 import { removalScript } from './iptables.ts';
 import { kubeconfigText } from './kubeconfig.ts';
 import { layoutFor, pickNodeIp } from './layout.ts';
-import { mountsUnder, parseMountinfo } from './mounts.ts';
+import { isTopmost, mountOf, mountsUnder, parseMountinfo } from './mounts.ts';
 import { guardRoutes } from './node-settings.ts';
 import { certRequests, opensslArgs } from './pki.ts';
 import { runSteps, teardown, type Step } from './steps.ts';
@@ -144,6 +144,17 @@ describe('mounts', () => {
       '/var/lib/slo-embedded-other private',
       '/run/with space shared+slave',
     ]);
+  });
+
+  it('finds the mount a folder lives on, and the visible one of a stack', () => {
+    const stacked = parseMountinfo([
+      '27 1 254:0 / / rw - ext4 /dev/vda rw',
+      '25 24 0:23 / /dev/shm rw shared:17 - tmpfs tmpfs rw',
+      '30 25 0:27 / /dev/shm rw - tmpfs tmpfs rw',
+    ].join('\n'));
+    expect(mountOf(stacked, '/var/lib/slo-embedded')?.id).toBe(27);
+    expect(mountOf(stacked, '/dev/shm/x')?.id).toBe(30);
+    expect(stacked.map((m) => isTopmost(stacked, m))).toEqual([true, false, true]);
   });
 
   it('lists mounts under a folder deepest first, and not a sibling with the same prefix', () => {

@@ -5,8 +5,8 @@ import { isSloError } from '../../contract/errors.ts';
 import { ensureKubernetesBinaries } from './build.ts';
 
 const controller = new AbortController();
-process.once('SIGINT', () => controller.abort());
-process.once('SIGTERM', () => controller.abort());
+process.on('SIGINT', () => controller.abort());
+process.on('SIGTERM', () => controller.abort());
 
 try {
   const { binDir, versions } = await ensureKubernetesBinaries({ log: (line) => console.log(line), signal: controller.signal });

@@ -27,6 +27,8 @@ export interface EnsureOptions {
   niceness?: number;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /** Where Go is looked for when PATH has none (default /usr/local/go/bin/go, where go.dev installs it). */
+  fallbackGo?: string;
 }
 
 export interface KubernetesBinaries {
@@ -62,12 +64,70 @@ function tail(output: string | undefined): string {
   return (output ?? '').trim().split('\n').slice(-4).join(' | ');
 }
 
-/** Paths of the built programs; builds those whose source, flags or compiler changed. */
-export async function ensureKubernetesBinaries(options: EnsureOptions = {}): Promise<KubernetesBinaries> {
-  const log = options.log ?? (() => undefined);
-  const env = options.env ?? process.env;
+const inFlight = new Map<string, Promise<KubernetesBinaries>>();
+
+/**
+ * Paths of the built programs; builds those whose source, flags or compiler changed. One build at a time
+ * per bin folder: calls in this process share one promise, other processes wait on a lock folder (two
+ * cold builds at once would each take twice as long and race on the same files).
+ */
+export function ensureKubernetesBinaries(options: EnsureOptions = {}): Promise<KubernetesBinaries> {
   const binDir = join(options.toolsDir ?? TOOLS_DIR, KUBERNETES_VERSION, 'bin');
-  const go = find('go', env, '/usr/local/go/bin/go');
+  let pending = inFlight.get(binDir);
+  if (!pending) {
+    // Missing tools are reported before anything is written.
+    pending = Promise.resolve().then(() => findTools(options))
+      .then((tools) => withLock(binDir, options, () => build(binDir, tools, options)))
+      .finally(() => inFlight.delete(binDir));
+    inFlight.set(binDir, pending);
+  }
+  return pending;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function withLock<T>(binDir: string, options: EnsureOptions, work: () => Promise<T>): Promise<T> {
+  const lock = join(binDir, '.lock');
+  mkdirSync(binDir, { recursive: true });
+  for (let announced = false; ;) {
+    try {
+      mkdirSync(lock); // atomic: exactly one process gets it
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch {
+      const holder = Number(existsSync(join(lock, 'pid')) ? readFileSync(join(lock, 'pid'), 'utf8') : NaN);
+      if (Number.isInteger(holder) && !pidAlive(holder)) {
+        rmSync(lock, { recursive: true, force: true }); // its builder died
+        continue;
+      }
+      if (!announced) options.log?.(`kubernetes: waiting for another build of ${binDir} (pid ${holder})`);
+      announced = true;
+      if (options.signal?.aborted) throw errors.SLO_ERR_RUN_ABORTED('interrupted while waiting for another build');
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+interface Tools {
+  go: string;
+  gcc: string;
+}
+
+function findTools(options: EnsureOptions): Tools {
+  const env = options.env ?? process.env;
+  const go = find('go', env, options.fallbackGo ?? '/usr/local/go/bin/go');
   if (!go) {
     throw errors.SLO_ERR_ENV_MISSING_TOOL(`the embedded cluster's Kubernetes ${KUBERNETES_VERSION} is built from source with Go, and Go is not installed`,
       'install Go 1.24 or later (https://go.dev/doc/install; Debian: apt-get install golang) and rerun');
@@ -77,6 +137,12 @@ export async function ensureKubernetesBinaries(options: EnsureOptions = {}): Pro
     throw errors.SLO_ERR_ENV_MISSING_TOOL('the pause container and the kubelet are built with a C compiler, and gcc is not installed',
       'apt-get install gcc libc6-dev (libc6-dev brings the static libc that pause links) and rerun');
   }
+  return { go, gcc };
+}
+
+async function build(binDir: string, { go, gcc }: Tools, options: EnsureOptions): Promise<KubernetesBinaries> {
+  const log = options.log ?? (() => undefined);
+  const env = options.env ?? process.env;
   const niceness = options.niceness ?? 19;
   const nice = niceness > 0 ? find('nice', env) : null;
   // GOTOOLCHAIN=local: never download another Go behind the user's back. -mod=readonly: go.sum decides.
@@ -102,6 +168,10 @@ export async function ensureKubernetesBinaries(options: EnsureOptions = {}): Pro
         'check that the Go module proxy is reachable (go env GOPROXY)');
     }
     const info = parseModuleInfo(listed.stdout);
+    // Only a query by version reports where the proxy got it from (Origin.Hash, the commit); optional.
+    const queried = await execa(go, ['list', '-m', '-json', `${info.path}@${info.version}`], { cwd: join(BUILD_DIR, module), env: goEnv, extendEnv: false, reject: false });
+    const commit = queried.exitCode === 0 ? parseModuleInfo(queried.stdout).commit : undefined;
+    if (commit) info.commit = commit;
     infos.set(key, info);
     return info;
   };
@@ -131,6 +201,7 @@ export async function ensureKubernetesBinaries(options: EnsureOptions = {}): Pro
       if (!dir || !existsSync(source) || !tag) {
         throw errors.SLO_ERR_ENV_INSTALL_FAILED(`pause.c or its Makefile TAG is missing from ${info.path}@${info.version} in the module cache`, `run: cd ${join(BUILD_DIR, 'kubernetes')} && go mod download ${info.path}`);
       }
+      versions[spec.name] = `v${tag}`;
       const args = [...spec.cflags(info, tag), '-o', `${binary}.partial`, source];
       stamp = stampOf([gccVersion, readFileSync(source, 'utf8'), ...args.slice(0, -3)]);
       build = () => run(gcc, args, binDir);
@@ -139,7 +210,7 @@ export async function ensureKubernetesBinaries(options: EnsureOptions = {}): Pro
     const stampFile = join(binDir, '.stamps', spec.name);
     if (existsSync(binary) && existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp) continue;
     if (!announced) {
-      log(`kubernetes ${KUBERNETES_VERSION}: building from source into ${binDir} (a cold build takes about an hour on 2 cores; see clusters/embedded/BUILD.md)`);
+      log(`kubernetes ${KUBERNETES_VERSION}: building from source into ${binDir} (cold: about 20 minutes on 2 cores, then seconds; see clusters/embedded/BUILD.md)`);
       announced = true;
     }
     const started = Date.now();
@@ -153,7 +224,7 @@ export async function ensureKubernetesBinaries(options: EnsureOptions = {}): Pro
     renameSync(`${binary}.partial`, binary);
     writeFileSync(stampFile, `${stamp}\n`);
     built += 1;
-    log(`kubernetes: built ${spec.name} ${info.version} in ${Math.round((Date.now() - started) / 1000)} s (${index + 1}/${BINARIES.length})`);
+    log(`kubernetes: built ${spec.name} ${versions[spec.name]} in ${Math.round((Date.now() - started) / 1000)} s (${index + 1}/${BINARIES.length})`);
   }
   if (built === 0) log(`kubernetes ${KUBERNETES_VERSION}: ${BINARIES.length} programs up to date in ${binDir}`);
   writeFileSync(join(binDir, 'versions.json'), `${JSON.stringify(versions, null, 2)}\n`);

@@ -29,6 +29,10 @@ state = "${join(layout.runDir, 'containerd')}"
 [plugins."io.containerd.grpc.v1.cri"]
   # Built here (images.ts) and imported, never pulled: this machine reaches no registry of images.
   sandbox_image = "${PAUSE_IMAGE}"
+  # Root here lacks CAP_SYS_RESOURCE, so runc cannot lower oom_score_adj (the sandbox asks for -998,
+  # Guaranteed pods for -997) and every pod would fail with "can't get final child's PID from pipe".
+  # This clamps the scores to containerd's own (0), as for rootless containerd.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -36,6 +40,8 @@ state = "${join(layout.runDir, 'containerd')}"
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
+        # runc's state would otherwise go to /run/containerd/runc, outside our folders.
+        Root = "${join(layout.runDir, 'runc')}"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "${layout.cniBinDir}"
     conf_dir = "${layout.cniConfDir}"
@@ -75,6 +81,8 @@ export function containerdStep(layout: Layout): Step {
       mkdirSync(layout.cniConfDir, { recursive: true });
       writeFileSync(configFile, containerdConfig(layout));
       writeFileSync(join(layout.cniConfDir, CNI_CONFLIST_NAME), `${JSON.stringify(cniConflist(layout), null, 2)}\n`);
+      // For people: crictl --config <state>/crictl.yaml ps (or CRI_CONFIG_FILE=...).
+      writeFileSync(join(layout.stateDir, 'crictl.yaml'), `runtime-endpoint: unix://${layout.containerdSock}\nimage-endpoint: unix://${layout.containerdSock}\n`);
     },
     cleanup: async () => {
       // Containers were stopped before containerd (kubelet.ts); a shim that survived is killed here.
@@ -92,6 +100,7 @@ export function containerdStep(layout: Layout): Step {
       rmSync(layout.runDir, { recursive: true, force: true });
       rmSync(join(layout.stateDir, 'cni'), { recursive: true, force: true });
       rmSync(configFile, { force: true });
+      rmSync(join(layout.stateDir, 'crictl.yaml'), { force: true });
     },
   });
 }

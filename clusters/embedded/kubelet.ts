@@ -25,6 +25,7 @@ export function kubeletConfig(layout: Layout): object {
     clusterDNS: [layout.dnsIp],
     clusterDomain: layout.clusterDomain,
     staticPodPath: layout.staticPods,
+    podLogsDir: layout.podLogs,
     failSwapOn: false,
     rotateCertificates: false,
     serverTLSBootstrap: false,

@@ -11,6 +11,8 @@ export interface Layout {
   etcdData: string;
   kubeletRoot: string;
   staticPods: string;
+  /** Each container's log (the kubelet's podLogsDir; default /var/log/pods). */
+  podLogs: string;
   containerdRoot: string;
   /** containerd's state (sockets, shim bundles): short, because unix socket paths are limited to 107 bytes. */
   runDir: string;
@@ -45,6 +47,7 @@ export function layoutFor(stateDir: string, binDir: string, nodeIp: string, runD
     etcdData: join(stateDir, 'etcd'),
     kubeletRoot: join(stateDir, 'kubelet'),
     staticPods: join(stateDir, 'static-pods'),
+    podLogs: join(stateDir, 'pod-logs'),
     containerdRoot: join(stateDir, 'containerd'),
     runDir,
     containerdSock: join(runDir, 'containerd.sock'),

@@ -2,7 +2,7 @@
 // The same set kubeadm makes, with its names: one CA for the API server and every client, a front-proxy CA
 // for the aggregation layer (metrics-server), a service-account key pair. ECDSA P-256 throughout: a
 // fraction of RSA's cost on a busy machine, and every component accepts it.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { errors } from '../../contract/errors.ts';
@@ -71,6 +71,8 @@ export function pkiStep(layout: Layout): Step {
   return {
     name: 'certificates',
     async up() {
+      // A second `up` on a live cluster keeps the certificates its running daemons already trust.
+      if (existsSync(join(layout.certs, 'sa.pub'))) return;
       mkdirSync(layout.certs, { recursive: true, mode: 0o700 });
       for (const request of certRequests(layout)) await openssl(opensslArgs(layout.certs, request));
       // Service-account tokens: the API server signs with sa.key, everyone verifies with sa.pub.

@@ -31,8 +31,14 @@ function removeCgroupTree(dir: string): void {
   rmdirSync(dir);
 }
 
+/**
+ * crictl first: removing a pod sandbox through CRI runs the CNI DEL (addresses, masquerade rules, cached
+ * results go), as the kubelet would. Then ctr kills whatever is left, which skips CNI (the rest of this
+ * teardown removes the network leftovers).
+ */
 async function removeContainers(layout: Layout): Promise<number> {
   if (!existsSync(layout.containerdSock)) return 0;
+  await execa(join(layout.binDir, 'crictl'), ['--runtime-endpoint', `unix://${layout.containerdSock}`, '--timeout', '30s', 'rmp', '--all', '--force'], { reject: false, timeout: 120_000 });
   const tasks = (await ctr(layout, ['tasks', 'ls', '-q'])).stdout.split('\n').filter(Boolean);
   for (const id of tasks) await ctr(layout, ['tasks', 'kill', '--signal', 'SIGKILL', id]);
   for (const id of tasks) {
@@ -58,6 +64,7 @@ export function podsCleanupStep(layout: Layout): Step {
         if (result.exitCode !== 0) await execa('umount', ['-l', mount], { reject: false });
       }
       if (mountsUnder(readMounts(), [layout.kubeletRoot]).length === 0) rmSync(layout.kubeletRoot, { recursive: true, force: true });
+      rmSync(layout.podLogs, { recursive: true, force: true });
 
       // Network namespaces the CRI made for our sandboxes (those not there before the cluster).
       const before = new Set(existsSync(layout.recordedSysctls) ? (JSON.parse(readFileSync(layout.recordedSysctls, 'utf8')) as RecordedNode).netns : []);

@@ -3,6 +3,7 @@
 // signal aborts, the teardowns of every step that started run in reverse, and the first error is rethrown.
 // Every teardown works from files on disk (pid files, recorded settings), never from memory, so a later
 // process (`down-main.ts`, a reaper) can undo what a killed one left, and running it twice is harmless.
+import { errors } from '../../contract/errors.ts';
 
 export interface StepContext {
   log: (line: string) => void;
@@ -22,7 +23,7 @@ export async function runSteps(steps: readonly Step[], ctx: StepContext): Promis
   const started: Step[] = [];
   try {
     for (const step of steps) {
-      ctx.signal.throwIfAborted();
+      if (ctx.signal.aborted) throw errors.SLO_ERR_RUN_ABORTED(`bring-up interrupted before ${step.name}`);
       started.push(step);
       const begun = Date.now();
       await step.up(ctx);

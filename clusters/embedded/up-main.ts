@@ -6,12 +6,13 @@ import { isSloError } from '../../contract/errors.ts';
 import { ensureKubernetesBinaries } from './build.ts';
 import { clusterSteps } from './cluster.ts';
 import { layoutFor, pickNodeIp } from './layout.ts';
+import { preflight } from './preflight.ts';
 import { runSteps } from './steps.ts';
 
 const stateDir = process.argv[2] ?? '/var/lib/slo-embedded';
 const controller = new AbortController();
-process.once('SIGINT', () => controller.abort());
-process.once('SIGTERM', () => controller.abort());
+process.on('SIGINT', () => controller.abort());
+process.on('SIGTERM', () => controller.abort());
 const log = (line: string) => console.log(line);
 
 try {
@@ -19,6 +20,7 @@ try {
   const nodeIp = pickNodeIp(networkInterfaces());
   if (!nodeIp) throw new Error('no non-loopback IPv4 address on this machine for the node');
   const layout = layoutFor(stateDir, binDir, nodeIp);
+  await preflight(layout);
   await runSteps(clusterSteps(layout), { log, signal: controller.signal });
   console.log(`up: ${binDir}/kubectl --kubeconfig=${layout.adminKubeconfig} get nodes`);
 } catch (error) {
