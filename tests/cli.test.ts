@@ -204,16 +204,23 @@ describe('runs on the local target', () => {
     for (const up of ups) up.kill('SIGKILL');
     await Promise.all(ups);
     const [first, second] = folders.map((folder) => resolve(ROOT, folder));
-    expect(pidsOf(first!).filter(alive).length).toBeGreaterThan(0);
-    const down = await slo(['down', first!]);
-    expect(down.exitCode, down.stderr).toBe(0);
-    expect(down.stdout.trim()).toMatch(/^down: reaped \d+ processes and \d+ database processes left in /);
-    expect(down.stdout).not.toContain('[object');
-    expect(pidsOf(first!).filter(alive)).toEqual([]);
-    expect(pidsOf(second!).filter(alive).length, 'the other run is not touched').toBeGreaterThan(0);
-    const downSecond = await slo(['down', second!]);
-    expect(downSecond.exitCode, downSecond.stderr).toBe(0);
-    await expect.poll(() => pidsOf(second!).filter(alive), { timeout: 5000 }).toEqual([]);
+    // Reaping removes the pid files: remember who was there, and ask the kernel afterwards.
+    const firstPids = pidsOf(first!);
+    const secondPids = pidsOf(second!);
+    try {
+      expect(firstPids.filter(alive).length).toBeGreaterThan(0);
+      const down = await slo(['down', first!]);
+      expect(down.exitCode, down.stderr).toBe(0);
+      expect(down.stdout.trim()).toMatch(/^down: reaped [1-9]\d* processes and \d+ database processes left in /);
+      expect(down.stdout).not.toContain('[object');
+      await expect.poll(() => firstPids.filter(alive), { timeout: 5000 }).toEqual([]);
+      expect(secondPids.filter(alive), 'the other run is not touched').toEqual(secondPids);
+      const downSecond = await slo(['down', second!]);
+      expect(downSecond.exitCode, downSecond.stderr).toBe(0);
+      await expect.poll(() => secondPids.filter(alive), { timeout: 5000 }).toEqual([]);
+    } finally {
+      for (const pid of [...firstPids, ...secondPids].filter(alive)) process.kill(pid, 'SIGKILL');
+    }
   }, 120_000);
 
   it('Ctrl-C tears everything down, writes the reports marked aborted, exit 3', async () => {
