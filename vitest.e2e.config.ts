@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.e2e.test.ts'],
-    exclude: ['node_modules/**', 'runs/**', '.tools/**'],
+    exclude: ['**/node_modules/**', 'runs/**', '.tools/**'],
     testTimeout: 900_000,
     hookTimeout: 300_000,
     fileParallelism: false,

@@ -3,14 +3,15 @@
 // its own core where the machine has two, the generators to the other):
 // 1. the highest constant rate each generator sustains: the embedded engine (load/embedded, on vegeta's
 //    library) and the `vegeta attack` command built from the same module (same vegeta and dependency
-//    versions). Rates climb by 10 % from --from; a rate is sustained when the generator completed >= 99 % of
-//    the asked requests in time (embedded: nothing dropped; vegeta: its achieved rate). Rounds alternate
-//    which generator goes first; the verdict is the median of the per-round ratios.
+//    versions). Rates climb by 10 % from --from, a failed rate is tried once more, then the last step is
+//    bisected twice; a rate is sustained when the generator completed >= 99 % of the asked requests in time
+//    (embedded: nothing dropped; vegeta: its achieved rate). Rounds alternate which generator goes first;
+//    the verdict is the median of the per-round ratios.
 // 2. load-generator CPU seconds per 10 000 requests of both at one fixed rate (getrusage of the child).
 // 3. the rate at which the embedded engine first drops arrivals on this machine.
 // 4. the harness side: engine result lines parsed and folded into per-second records (the runner's cost).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -59,10 +60,12 @@ async function embeddedProbe(binary: string, baseUrl: string, rate: number, dura
   const file = join(work, `plan-${rate}.json`);
   writeFileSync(file, JSON.stringify(plan));
   const [command, args] = onCore(0, binary, ['--plan', file]);
-  const result = await execa('python3', ['-c', RUSAGE, command, ...args], { reject: false, maxBuffer: 1 << 30 });
+  // Results go to a file, as `vegeta attack -output` does: no reader process competes for the CPUs.
+  const output = join(work, `embedded-${rate}.out`);
+  const result = await execa('python3', ['-c', RUSAGE, command, ...args], { reject: false, stdout: { file: output } });
   let sent = 0;
   let dropped = 0;
-  for (const line of result.stdout.split('\n')) {
+  for (const line of readFileSync(output, 'utf8').split('\n')) {
     if (line.startsWith('r\t')) sent += 1;
     else if (line.startsWith('d\t')) dropped += Number(line.split('\t')[2]);
   }
@@ -84,14 +87,31 @@ async function vegetaProbe(vegeta: string, baseUrl: string, rate: number, durati
   return { rate, sent, asked, dropped: 0, cpuS, ok: (parsed.rate ?? 0) >= 0.99 * rate && (parsed.success ?? 0) >= 0.99 };
 }
 
+/**
+ * Climbs by 10 % until a rate fails twice in a row (one failure on a shared machine can be a neighbour's
+ * burst), then bisects twice between the last sustained rate and the failed one (about 2.5 % resolution).
+ */
 async function ceiling(probe: (rate: number) => Promise<Probe>, from: number): Promise<{ highest: number; firstFailure: Probe | null }> {
+  const holds = async (rate: number): Promise<Probe> => {
+    const first = await probe(rate);
+    return first.ok ? first : probe(rate);
+  };
   let highest = 0;
+  let failure: Probe | null = null;
   for (let rate = from; rate < 100_000; rate = Math.round(rate * 1.1)) {
-    const result = await probe(rate);
-    if (!result.ok) return { highest, firstFailure: result };
+    const result = await holds(rate);
+    if (!result.ok) { failure = result; break; }
     highest = rate;
   }
-  return { highest, firstFailure: null };
+  const firstFailure = failure;
+  let failed = failure?.rate ?? null;
+  for (let i = 0; i < 2 && failed !== null && highest > 0; i++) {
+    const middle = Math.round((highest + failed) / 2);
+    const result = await holds(middle);
+    if (result.ok) highest = middle;
+    else failed = middle;
+  }
+  return { highest, firstFailure: failed !== null && firstFailure ? { ...firstFailure, rate: failed } : firstFailure };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;

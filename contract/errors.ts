@@ -48,7 +48,6 @@ export const errors = {
   SLO_ERR_STEP_UNKNOWN: define('SLO_ERR_STEP_UNKNOWN', 2, 'A --steps name is not a step of the suite.'),
   SLO_ERR_RUN_DIR_INVALID: define('SLO_ERR_RUN_DIR_INVALID', 2, 'A run folder is missing or holds no readable timeline.'),
   SLO_ERR_TIMELINE_INVALID: define('SLO_ERR_TIMELINE_INVALID', 2, 'A timeline record does not match the timeline schema.'),
-  SLO_ERR_APP_CONFIG: define('SLO_ERR_APP_CONFIG', 2, 'An environment variable of the reference service is invalid.'),
   SLO_ERR_ACTION_UNSUPPORTED: define('SLO_ERR_ACTION_UNSUPPORTED', 2, 'The cluster adapter cannot carry out an action the suite asks for.'),
   SLO_ERR_REPORT_INVALID: define('SLO_ERR_REPORT_INVALID', 2, 'A report.json (e.g. the --baseline) is unreadable or not a known report schema version.'),
   SLO_ERR_DISRUPTION_NOT_ALLOWED: define('SLO_ERR_DISRUPTION_NOT_ALLOWED', 2, 'A destructive action targets a namespace that has not opted in.'),

@@ -34,7 +34,8 @@ export function kindDeleteCluster(cluster: string): Command {
 }
 
 export function dockerBuild(image = APP_IMAGE, root = PROJECT_ROOT): Command {
-  return { file: 'docker', args: ['build', '--tag', image, '--file', `${root}reference-app/Dockerfile`, root] };
+  // The service's build context is its own folder: the image carries nothing of the harness.
+  return { file: 'docker', args: ['build', '--tag', image, `${root}reference-app`] };
 }
 
 export function dockerTag(source: string, target: string): Command {

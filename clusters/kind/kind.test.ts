@@ -54,7 +54,7 @@ describe('command lines', () => {
     expect(commandLine(kindCreateCluster('slo'))).toBe(`kind create cluster --name slo --config ${KIND_CONFIG} --wait 120s`);
     expect(commandLine(kindLoadImage('slo', 'slo-reference-app:dev'))).toBe('kind load docker-image slo-reference-app:dev --name slo');
     expect(commandLine(kindDeleteCluster('slo'))).toBe('kind delete cluster --name slo');
-    expect(commandLine(dockerBuild())).toBe(`docker build --tag slo-reference-app:dev --file ${PROJECT_ROOT}reference-app/Dockerfile ${PROJECT_ROOT}`);
+    expect(commandLine(dockerBuild())).toBe(`docker build --tag slo-reference-app:dev ${PROJECT_ROOT}reference-app`);
   });
 
   it('installs metrics-server with --kubelet-insecure-tls and CNPG server-side, both pinned, on context kind-<name>', () => {
