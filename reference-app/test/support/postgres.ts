@@ -1,6 +1,7 @@
-// A throwaway PostgreSQL 15 cluster for the reference service's tests: initdb into a fresh temp dir, run
-// the postmaster on a free loopback port, hand back a URL. The service's own copy of the harness's helper
-// (testing/postgres.ts), so its tests need nothing outside reference-app but the PostgreSQL binaries.
+// A throwaway PostgreSQL 15 cluster for tests: initdb into a fresh temp dir, run the postmaster on a free
+// loopback port, hand back a URL. It lives with the reference service, which must stand alone (its tests
+// need nothing outside reference-app but the PostgreSQL binaries); the harness's tests reuse it through
+// testing/postgres.ts.
 // PostgreSQL refuses to run as root, so when we are root the data dir is chowned to `postgres` and both
 // initdb and the postmaster run under that uid/gid.
 //
