@@ -626,7 +626,7 @@ async function run(parsed: Parsed): Promise<never> {
         '[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x1a2b3c4]',
         '',
         'goroutine 187 [running]:',
-        'go.k6.io/k6/output/csv.(*Output).flushMetrics(0x0)',
+        'main.(*csvOutput).flushMetrics(0x0)',
         '',
       ].join('\n'));
       process.exit(EXIT.scriptException);
