@@ -132,17 +132,19 @@ export class EmbeddedEngine implements LoadEngine, WithProcess {
 
     // stdin stays open as a lifeline: if the harness dies, the engine reads EOF and stops by itself.
     const [command, args] = prioritized(binary, ['--plan', planFile, '--stop-on-stdin-eof']);
-    const child = execa(command, args, { stdio: ['pipe', 'pipe', 'pipe'], reject: false, buffer: false, cleanup: true, extendEnv: true });
+    // A stop is SIGTERM (the engine flushes and writes its summary); execa SIGKILLs it after the grace.
+    const child = execa(command, args, {
+      stdio: ['pipe', 'pipe', 'pipe'], reject: false, buffer: false, cleanup: true, extendEnv: true,
+      killSignal: 'SIGTERM', forceKillAfterDelay: this.options.killGraceMs ?? 5_000,
+    });
     this.child = child;
     let died = null as string | null;
     let end = null as Record<string, unknown> | null;
-    let killTimer: NodeJS.Timeout | undefined;
     let stopping = false;
     const stopEngine = () => {
       if (stopping) return;
       stopping = true;
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), this.options.killGraceMs ?? 5_000);
+      child.kill();
     };
     const onAbort = () => stopEngine();
     if (signal.aborted) onAbort();
@@ -163,7 +165,6 @@ export class EmbeddedEngine implements LoadEngine, WithProcess {
       throw err;
     });
     await Promise.all([resultsDone, logsDone]);
-    clearTimeout(killTimer);
     signal.removeEventListener('abort', onAbort);
     this.child = null;
 

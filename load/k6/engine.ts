@@ -99,14 +99,16 @@ export class K6Engine implements LoadEngine, WithProcess {
       'run', '--no-usage-report', '--quiet', '--summary-mode=disabled', '--log-format=json',
       `--system-tags=${SYSTEM_TAGS}`, '--out', `csv=${fifo}`, script,
     ]);
-    const child = execa(command, args, { env, extendEnv: false, stdio: ['ignore', 'pipe', 'pipe'], reject: false, buffer: false, cleanup: true });
+    // A stop is SIGINT (k6 then flushes its outputs); execa SIGKILLs it after the grace.
+    const child = execa(command, args, {
+      env, extendEnv: false, stdio: ['ignore', 'pipe', 'pipe'], reject: false, buffer: false, cleanup: true,
+      killSignal: 'SIGINT', forceKillAfterDelay: this.options.killGraceMs ?? 10_000,
+    });
     this.child = child;
-    let killTimer: NodeJS.Timeout | undefined;
     const stopK6 = () => {
       if (stopping) return;
       stopping = true;
-      child.kill('SIGINT');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), this.options.killGraceMs ?? 10_000);
+      child.kill();
     };
     const onAbort = () => stopK6();
     if (signal.aborted) onAbort();
@@ -190,7 +192,6 @@ export class K6Engine implements LoadEngine, WithProcess {
     if (!fifoOpened) releaseFifoReader(fifo); // k6 died before opening its output
     await Promise.all([samplesDone, logsDone, stdoutDone]);
     rmSync(fifoDir, { recursive: true, force: true });
-    clearTimeout(killTimer);
     signal.removeEventListener('abort', onAbort);
     this.child = null;
 
