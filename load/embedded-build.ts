@@ -29,16 +29,27 @@ function sourceHash(goVersion: string): string {
 let cached: Promise<string> | undefined;
 
 /** Path of the built engine; builds it when the sources or Go changed. Memoised per process. */
-export function ensureEmbeddedEngine(options: { log?: (line: string) => void; toolsBin?: string } = {}): Promise<string> {
-  cached ??= build(options.toolsBin ?? TOOLS_BIN, options.log ?? (() => undefined)).catch((error: unknown) => {
+export function ensureEmbeddedEngine(options: { log?: (line: string) => void } = {}): Promise<string> {
+  cached ??= buildEmbeddedEngine({ log: options.log ?? (() => undefined) }).catch((error: unknown) => {
     cached = undefined;
     throw error;
   });
   return cached;
 }
 
-async function build(toolsBin: string, log: (line: string) => void): Promise<string> {
-  const go = findGo();
+export interface BuildOptions {
+  log: (line: string) => void;
+  /** Where the binary goes (default .tools/bin). */
+  toolsBin?: string;
+  /** The Go to build with; null means none is installed (tests). Found on the machine when absent. */
+  go?: string | null;
+}
+
+/** Builds (or finds up to date) the engine; not memoised. */
+export async function buildEmbeddedEngine(options: BuildOptions): Promise<string> {
+  const toolsBin = options.toolsBin ?? TOOLS_BIN;
+  const log = options.log;
+  const go = options.go === undefined ? findGo() : options.go;
   if (!go) {
     throw errors.SLO_ERR_ENV_MISSING_TOOL('the embedded load engine is built with Go, and Go is not installed',
       'install Go 1.24 or later (https://go.dev/doc/install; Debian: apt-get install golang) and rerun');
