@@ -9,7 +9,7 @@ import { errors } from './errors.ts';
 import { RUN_FILES } from './names.ts';
 
 /**
- * 2: the header record, `writes.audit` split from its failure (`writes.audit.failed`), `runner` and per-request
+ * 2: the header record, `writes.audit` split from its failure (`writes.audit.failed`), per-request
  * histograms on load records, `run.info` (provenance).
  */
 export const TIMELINE_VERSION = 2;
@@ -40,7 +40,6 @@ export const LoadRecordSchema = z.object({
   iterations: z.number().int().nonnegative(),
   dropped: z.number().int().nonnegative(), // k6 dropped_iterations
   targetRate: z.number().nonnegative().optional(), // iterations/s the executor asked for during this second
-  runner: z.string().optional(), // which of several load runners (distributed load); absent with one
 });
 export type LoadRecord = z.infer<typeof LoadRecordSchema>;
 
