@@ -1,7 +1,7 @@
 // The kind adapter without Docker or kind (neither runs on this machine): exact command lines from the pure
 // builders, the config against the overlay, and up()/down() driven through FAKE `docker`, `kind` and
 // `kubectl` scripts written to a temp PATH, which record their arguments. The cluster side is the
-// Kubernetes API stand-in (tests/kube-standin), not a real cluster.
+// Kubernetes API stand-in (testing/kube-standin), not a real cluster.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-// The kube adapter against the Kubernetes API stand-in in tests/kube-standin (an in-process HTTP server,
+// The kube adapter against the Kubernetes API stand-in in testing/kube-standin (an in-process HTTP server,
 // NOT a real cluster): real @kubernetes/client-node calls and watch streams, real timeline files.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
