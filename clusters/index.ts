@@ -7,6 +7,7 @@ export const clusterAdapters = {
   local: async () => (await import('./local/index.ts')).createLocalCluster,
   kind: async () => (await import('./kind/index.ts')).createKindCluster,
   kube: async () => (await import('./kube/index.ts')).createKubeCluster,
+  embedded: async () => (await import('./embedded/index.ts')).createEmbeddedCluster,
 } as const satisfies Record<string, () => Promise<ClusterFactory>>;
 
 export type ClusterName = keyof typeof clusterAdapters;
@@ -16,4 +17,4 @@ export function loadClusterAdapter(name: ClusterName): Promise<ClusterFactory> {
 }
 
 /** Which adapters run on this machine's own processes (and so need the local Debian packages). */
-export const LOCAL_ADAPTERS: ReadonlySet<ClusterName> = new Set(['local']);
+export const LOCAL_ADAPTERS: ReadonlySet<ClusterName> = new Set(['local', 'embedded']);

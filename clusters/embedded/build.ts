@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import which from 'which';
 import { errors } from '../../contract/errors.ts';
+import { processAlive } from '../process-alive.ts';
 import {
   BINARIES, KUBERNETES_VERSION, parseModuleInfo, pauseTag, type BinarySpec, type BuildModule, type ModuleInfo,
 } from './binaries.ts';
@@ -71,8 +72,13 @@ const inFlight = new Map<string, Promise<KubernetesBinaries>>();
  * per bin folder: calls in this process share one promise, other processes wait on a lock folder (two
  * cold builds at once would each take twice as long and race on the same files).
  */
+/** Where the programs of this Kubernetes version are (built or not). */
+export function kubernetesBinDir(toolsDir = TOOLS_DIR): string {
+  return join(toolsDir, KUBERNETES_VERSION, 'bin');
+}
+
 export function ensureKubernetesBinaries(options: EnsureOptions = {}): Promise<KubernetesBinaries> {
-  const binDir = join(options.toolsDir ?? TOOLS_DIR, KUBERNETES_VERSION, 'bin');
+  const binDir = kubernetesBinDir(options.toolsDir);
   let pending = inFlight.get(binDir);
   if (!pending) {
     // Missing tools are reported before anything is written.
@@ -84,14 +90,6 @@ export function ensureKubernetesBinaries(options: EnsureOptions = {}): Promise<K
   return pending;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function withLock<T>(binDir: string, options: EnsureOptions, work: () => Promise<T>): Promise<T> {
   const lock = join(binDir, '.lock');
@@ -103,7 +101,7 @@ async function withLock<T>(binDir: string, options: EnsureOptions, work: () => P
       break;
     } catch {
       const holder = Number(existsSync(join(lock, 'pid')) ? readFileSync(join(lock, 'pid'), 'utf8') : NaN);
-      if (Number.isInteger(holder) && !pidAlive(holder)) {
+      if (Number.isInteger(holder) && !processAlive(holder)) {
         rmSync(lock, { recursive: true, force: true }); // its builder died
         continue;
       }

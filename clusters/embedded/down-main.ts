@@ -4,14 +4,13 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { KUBERNETES_VERSION } from './binaries.ts';
+import { kubernetesBinDir } from './build.ts';
 import { clusterSteps } from './cluster.ts';
 import { layoutFor, pickNodeIp } from './layout.ts';
 import { teardown } from './steps.ts';
 
 const stateDir = process.argv[2] ?? '/var/lib/slo-embedded';
-const binDir = join(fileURLToPath(new URL('../../.tools/kubernetes/', import.meta.url)), KUBERNETES_VERSION, 'bin');
+const binDir = kubernetesBinDir();
 const layout = layoutFor(stateDir, binDir, pickNodeIp(networkInterfaces()) ?? '127.0.0.1');
 await teardown(clusterSteps(layout), { log: (line) => console.log(line), signal: new AbortController().signal });
 // Everything but the logs, which tell what happened.

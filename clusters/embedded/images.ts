@@ -3,7 +3,7 @@
 // containerd. GNU tar makes the layer byte-for-byte reproducible (sorted names, owner 0, mtime 0), so the
 // image id only changes when the binary does.
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createReadStream, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { errors } from '../../contract/errors.ts';
@@ -31,38 +31,65 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 
 /** The image config (pure): OCI/Docker image config with one layer's diff id. */
 export function imageConfig(spec: ImageSpec, layerDigest: string): object {
+  return runtimeConfig({ Entrypoint: spec.entrypoint, Env: ['PATH=/'], WorkingDir: '/' }, layerDigest, `clusters/embedded/images.ts: ${spec.binary}`);
+}
+
+/** The image config around any container config (Entrypoint/Cmd, Env, User, WorkingDir...). */
+export function runtimeConfig(config: Record<string, unknown>, layerDigest: string, createdBy: string): object {
   return {
     architecture: 'amd64',
     os: 'linux',
-    config: { Entrypoint: spec.entrypoint, Env: ['PATH=/'], WorkingDir: '/' },
+    config,
     rootfs: { type: 'layers', diff_ids: [`sha256:${layerDigest}`] },
-    history: [{ created: '1970-01-01T00:00:00Z', created_by: `clusters/embedded/images.ts: ${spec.binary}` }],
+    history: [{ created: '1970-01-01T00:00:00Z', created_by: createdBy }],
   };
+}
+
+/**
+ * Packs a root filesystem folder into a docker-archive tarball `out` (manifest.json, config, one layer)
+ * tagged `ref`. `config(layerDigest)` gives the image config. The rootfs folder is left as it is.
+ */
+export async function packImage(rootfs: string, ref: string, config: (layerDigest: string) => object, out: string): Promise<void> {
+  const dir = `${out}.parts`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  await execa('tar', [...TAR_FLAGS, '-C', rootfs, '-cf', join(dir, 'layer.tar'), '.']);
+  const layerDigest = await sha256File(join(dir, 'layer.tar'));
+  mkdirSync(join(dir, layerDigest));
+  renameSync(join(dir, 'layer.tar'), join(dir, layerDigest, 'layer.tar'));
+  const configBytes = Buffer.from(JSON.stringify(config(layerDigest)));
+  const configName = `${sha256(configBytes)}.json`;
+  writeFileSync(join(dir, configName), configBytes);
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify([{ Config: configName, RepoTags: [ref], Layers: [`${layerDigest}/layer.tar`] }]));
+  await execa('tar', [...TAR_FLAGS, '-C', dir, '-cf', out, 'manifest.json', configName, `${layerDigest}/layer.tar`]);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Streams a (possibly large) file through SHA-256. */
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /** Writes <workDir>/<name>.tar (docker-archive) and returns its path. */
 export async function writeImageArchive(spec: ImageSpec, binDir: string, workDir: string): Promise<string> {
-  const dir = join(workDir, spec.binary);
-  const rootfs = join(dir, 'rootfs');
-  rmSync(dir, { recursive: true, force: true });
+  const rootfs = join(workDir, spec.binary, 'rootfs');
+  rmSync(join(workDir, spec.binary), { recursive: true, force: true });
   mkdirSync(join(rootfs, 'tmp'), { recursive: true });
   chmodSync(join(rootfs, 'tmp'), 0o1777);
   copyFileSync(join(binDir, spec.binary), join(rootfs, spec.binary));
   chmodSync(join(rootfs, spec.binary), 0o755);
-  await execa('tar', [...TAR_FLAGS, '-C', rootfs, '-cf', join(dir, 'layer.tar'), '.']);
-
-  const layerDigest = sha256(readFileSync(join(dir, 'layer.tar')));
-  mkdirSync(join(dir, layerDigest));
-  copyFileSync(join(dir, 'layer.tar'), join(dir, layerDigest, 'layer.tar'));
-  const config = Buffer.from(JSON.stringify(imageConfig(spec, layerDigest)));
-  const configName = `${sha256(config)}.json`;
-  writeFileSync(join(dir, configName), config);
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify([{ Config: configName, RepoTags: [spec.ref], Layers: [`${layerDigest}/layer.tar`] }]));
-
   const archive = join(workDir, `${spec.binary}.tar`);
-  await execa('tar', [...TAR_FLAGS, '-C', dir, '-cf', archive, 'manifest.json', configName, `${layerDigest}/layer.tar`]);
-  rmSync(dir, { recursive: true, force: true });
+  await packImage(rootfs, spec.ref, (digest) => imageConfig(spec, digest), archive);
+  rmSync(join(workDir, spec.binary), { recursive: true, force: true });
   return archive;
+}
+
+/** `ctr images import` of a docker-archive into the cluster's containerd (k8s.io namespace). */
+export async function importImage(layout: Layout, archive: string, ref: string): Promise<void> {
+  const imported = await ctr(layout, ['images', 'import', archive]);
+  if (imported.exitCode !== 0) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`ctr images import ${ref} failed: ${(imported.all ?? '').trim()}`);
 }
 
 export function imagesStep(layout: Layout): Step {
@@ -72,9 +99,7 @@ export function imagesStep(layout: Layout): Step {
     async up() {
       mkdirSync(workDir, { recursive: true });
       for (const spec of IMAGES) {
-        const archive = await writeImageArchive(spec, layout.binDir, workDir);
-        const imported = await ctr(layout, ['images', 'import', archive]);
-        if (imported.exitCode !== 0) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`ctr images import ${spec.ref} failed: ${(imported.all ?? '').trim()}`);
+        await importImage(layout, await writeImageArchive(spec, layout.binDir, workDir), spec.ref);
       }
     },
     // The images live in containerd's root, which its teardown removes.

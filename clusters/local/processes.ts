@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sleep } from '../wait.ts';
+import { processAlive } from '../process-alive.ts';
 
 /** Environment marker carried by every process we start: proves a pid still belongs to us before a kill. */
 export const OWNER_ENV = 'SLO_HARNESS_PIDFILE';
@@ -158,14 +159,7 @@ function ownedBy(pid: number, pidFile: string): boolean {
   }
 }
 
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { processAlive };
 
 /** Every pid whose environment carries this pid file's marker (the leader and anything it left behind). */
 function markedPids(pidFile: string): number[] {

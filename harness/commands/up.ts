@@ -11,6 +11,7 @@ import { TimelineWriter } from '../timeline-file.ts';
 import { createRunDir, newRunId, readRunMeta, RUN_META_FILE, writeRunMeta, type RunMeta } from '../run-dir.ts';
 import { HARNESS_VERSION } from '../version.ts';
 import { createTerminal } from '../progress.ts';
+import { processAlive } from '../../clusters/process-alive.ts';
 import { LOCAL_ADAPTERS, loadClusterAdapter } from '../../clusters/index.ts';
 import { parseClusterName, parseSettings, type CommonOptions } from './options.ts';
 import { abortOnSignals } from './run.ts';
@@ -49,24 +50,15 @@ export async function upCommand(options: CommonOptions): Promise<number> {
 }
 
 /** Whether a process exists (signal 0 checks without signalling). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export async function downCommand(runDirArgument: string): Promise<number> {
   const runDir = resolve(runDirArgument);
   if (!existsSync(join(runDir, RUN_META_FILE))) throw errors.SLO_ERR_RUN_DIR_INVALID(`${runDir} is not a run folder`, 'pass the folder `slo up` printed');
   const ownerFile = join(runDir, 'pids', 'owner');
   const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8')) : 0;
-  if (owner > 0 && owner !== process.pid && alive(owner)) {
+  if (owner > 0 && owner !== process.pid && processAlive(owner)) {
     process.kill(owner, 'SIGTERM');
-    for (let waited = 0; waited < 60_000 && alive(owner); waited += 250) await sleep(250);
-    if (alive(owner)) throw errors.SLO_ERR_ENV_TIMEOUT(`slo process ${owner} did not finish tearing down within 60 s`, `kill -9 ${owner}, then run slo down again`);
+    for (let waited = 0; waited < 60_000 && processAlive(owner); waited += 250) await sleep(250);
+    if (processAlive(owner)) throw errors.SLO_ERR_ENV_TIMEOUT(`slo process ${owner} did not finish tearing down within 60 s`, `kill -9 ${owner}, then run slo down again`);
     process.stdout.write(`down: slo process ${owner} tore ${runDir} down\n`);
     return 0;
   }

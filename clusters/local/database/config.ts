@@ -99,7 +99,7 @@ export function etcdArgs(input: { dataDir: string; clientPort: number; peerPort:
   ];
 }
 
-export function haproxyConfig(input: { port: number; statsPort: number; members: readonly MemberPorts[] }): string {
+export function haproxyConfig(input: { port: number; statsPort: number; members: readonly MemberPorts[]; extraBind?: string }): string {
   const servers = input.members.map(
     (m) => `    server ${m.name} 127.0.0.1:${m.pg} maxconn 100 check port ${m.rest}`,
   );
@@ -129,6 +129,8 @@ export function haproxyConfig(input: { port: number; statsPort: number; members:
     // SLO measures. A check waits at most `timeout check` (2 s) for Patroni's answer.
     'listen primary',
     `    bind 127.0.0.1:${input.port}`,
+    // Pods of the embedded cluster reach the database at the node's address (their 127.0.0.1 is their own).
+    ...(input.extraBind ? [`    bind ${input.extraBind}:${input.port}`] : []),
     '    option httpchk GET /primary',
     '    http-check expect status 200',
     '    default-server inter 1s fall 2 rise 1 on-marked-down shutdown-sessions',

@@ -27,6 +27,8 @@ export { ROLE_EVENT_SOURCE } from './role-watcher.ts';
 export interface Database {
   /** postgres://app:<password>@127.0.0.1:<haproxy port>/app — always the current primary. */
   url: string;
+  /** The same URL with another host this database also listens on (`DatabaseOptions.extraBind`). */
+  urlVia(host: string): string;
   /** Name of the current primary member (pg-0, pg-1...), or null while there is none. */
   primary(): Promise<string | null>;
   /** Crashes the primary's node, waits for a new primary, restarts the node as a standby. */
@@ -62,6 +64,8 @@ export interface DatabaseOptions {
   failoverTimeoutMs?: number;
   /** From the restart of the killed node until it streams again as a standby. */
   rejoinTimeoutMs?: number;
+  /** Another address HAProxy listens on besides 127.0.0.1 (the embedded cluster's node address). */
+  extraBind?: string;
 }
 
 const PROCESS_ENV: NodeJS.ProcessEnv = {
@@ -129,7 +133,7 @@ export async function startDatabase(ctx: DatabaseContext, options: DatabaseOptio
       secrets,
     }), postgres);
   }
-  writeFileSync(layout.haproxyConfig, haproxyConfig({ port: haproxyPort, statsPort, members }));
+  writeFileSync(layout.haproxyConfig, haproxyConfig({ port: haproxyPort, statsPort, members, ...(options.extraBind ? { extraBind: options.extraBind } : {}) }));
 
   let watcher: RoleWatcher | null = null;
   let stopped: Promise<void> | null = null;
@@ -228,6 +232,7 @@ export async function startDatabase(ctx: DatabaseContext, options: DatabaseOptio
 
   return {
     url,
+    urlVia: (host) => url.replace('@127.0.0.1:', `@${host}:`),
     scope,
     members,
     haproxyPort,

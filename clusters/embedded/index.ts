@@ -1,0 +1,221 @@
+// The embedded adapter: a real single-node Kubernetes cluster on this machine (cluster.ts), the reference
+// service deployed on it from its kustomize overlay, and PostgreSQL HA by Patroni beside it on the host
+// (like a managed regional database). Observation and actions go through the kube adapter, exactly as on
+// staging; this adapter only makes the cluster come and go. One embedded cluster per machine: its ports,
+// bridge and containerd socket are fixed, so the state folder records which run owns it, and a run killed
+// mid-way is torn down by the next `up` or by `slo down <run>`.
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { errors } from '../../contract/errors.ts';
+import { KubeCluster, loadKubeConfig, parseKubeSettings } from '../kube/index.ts';
+import { reapDatabase, startDatabase, type LocalDatabase } from '../local/database/index.ts';
+import { processAlive } from '../process-alive.ts';
+import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint } from '../types.ts';
+import { KUBERNETES_VERSION } from './binaries.ts';
+import { ensureKubernetesBinaries, kubernetesBinDir } from './build.ts';
+import { clusterSteps } from './cluster.ts';
+import { layoutFor, pickNodeIp, type Layout } from './layout.ts';
+import { missingPackages, preflight } from './preflight.ts';
+import { APP_CONTAINER, APP_DEPLOYMENT, APP_NAMESPACE, APP_URL, referenceAppStep, tagReferenceImage } from './reference-app.ts';
+import { runSteps, teardown, type Step } from './steps.ts';
+
+export const STATE_DIR = '/var/lib/slo-embedded';
+const OWNER_FILE = 'owner.json';
+
+interface Owner { pid: number; runDir: string }
+
+function readOwner(stateDir: string): Owner | undefined {
+  try {
+    return JSON.parse(readFileSync(join(stateDir, OWNER_FILE), 'utf8')) as Owner;
+  } catch {
+    return undefined;
+  }
+}
+
+function nodeIp(): string {
+  const ip = pickNodeIp(networkInterfaces());
+  if (!ip) throw errors.SLO_ERR_ENV_PROCESS_FAILED('the embedded cluster needs a non-loopback IPv4 address on this machine for its node');
+  return ip;
+}
+
+/** The cluster's own steps plus the reference service (its teardown is the cluster's). */
+function steps(layout: Layout, options: ClusterOptions, app?: Step): Step[] {
+  const hpaSyncS = options.autoscalerSyncS;
+  return [...clusterSteps(layout, hpaSyncS ? { hpaSyncS } : {}), ...(app ? [app] : [])];
+}
+
+/**
+ * Undoes whatever a cluster in `stateDir` left (processes, mounts, bridge, iptables, sysctls), from its
+ * files alone, keeps its logs in the owning run folder, and removes the state folder.
+ */
+async function tearDownState(stateDir: string, log: (line: string) => void): Promise<Owner | undefined> {
+  if (!existsSync(stateDir)) return undefined;
+  const owner = readOwner(stateDir);
+  const layout = layoutFor(stateDir, kubernetesBinDir(), pickNodeIp(networkInterfaces()) ?? '127.0.0.1');
+  const ctx = { log, signal: new AbortController().signal };
+  let failure: unknown;
+  try {
+    await teardown(clusterSteps(layout), ctx);
+  } catch (error) {
+    failure = error;
+  }
+  if (owner && existsSync(owner.runDir)) {
+    for (const dir of ['logs', 'pod-logs']) {
+      if (existsSync(join(stateDir, dir))) cpSync(join(stateDir, dir), join(owner.runDir, 'cluster', dir), { recursive: true });
+    }
+  }
+  if (failure) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`the embedded cluster's teardown failed: ${(failure as Error).message}`, `see ${layout.logs}`);
+  rmSync(stateDir, { recursive: true, force: true });
+  return owner;
+}
+
+export class EmbeddedCluster implements Cluster {
+  readonly name = 'embedded';
+  private readonly stateDir: string;
+  private kube: KubeCluster | undefined;
+  private database: LocalDatabase | undefined;
+  private layout: Layout | undefined;
+  private downPromise: Promise<void> | undefined;
+
+  constructor(private readonly ctx: ClusterContext, private readonly options: ClusterOptions) {
+    this.stateDir = String(options.settings?.stateDir ?? STATE_DIR);
+  }
+
+  private delegate(): KubeCluster {
+    if (!this.kube) throw errors.SLO_ERR_ENV_PROCESS_FAILED('the embedded cluster is not up');
+    return this.kube;
+  }
+
+  endpoint(): Endpoint {
+    return { baseUrl: APP_URL };
+  }
+
+  /** Root and the Debian packages, before anything is written (exit 3, one line). */
+  async checkEnvironment(): Promise<void> {
+    if (process.getuid?.() !== 0) {
+      throw errors.SLO_ERR_ENV_MISSING_TOOL('the embedded cluster must run as root (containerd, the kubelet and iptables need it)',
+        'run as root, or use --cluster kind (Docker) or --cluster kube (an existing cluster)');
+    }
+    const missing = missingPackages();
+    if (missing.length > 0) {
+      throw errors.SLO_ERR_ENV_MISSING_TOOL(`the embedded cluster needs Debian packages that are missing: ${missing.join(', ')}`, `apt-get install -y ${missing.join(' ')}`);
+    }
+  }
+
+  async up(): Promise<Endpoint> {
+    await this.checkEnvironment();
+    const { binDir } = await ensureKubernetesBinaries({ log: this.ctx.log, signal: this.ctx.signal });
+    await this.takeOver();
+    const ip = nodeIp();
+    const layout = layoutFor(this.stateDir, binDir, ip);
+    this.layout = layout;
+    await preflight(layout);
+    mkdirSync(this.stateDir, { recursive: true });
+    writeFileSync(join(this.stateDir, OWNER_FILE), JSON.stringify({ pid: process.pid, runDir: resolve(this.ctx.runDir) } satisfies Owner));
+    try {
+      // The database first (its URL goes into the service's Secret); ~13 s beside the cluster's ~40 s.
+      this.database = await startDatabase({ runDir: this.ctx.runDir, timeline: this.ctx.timeline, signal: this.ctx.signal, log: this.ctx.log }, { extraBind: ip });
+      const app = referenceAppStep(layout, {
+        databaseUrl: this.database.urlVia(ip),
+        version: this.options.version ?? 'v1',
+        ...(this.options.env ? { env: this.options.env } : {}),
+        ...(this.options.replicas ? { replicas: this.options.replicas.initial } : {}),
+        log: this.ctx.log,
+      });
+      await runSteps(steps(layout, this.options, app), { log: this.ctx.log, signal: this.ctx.signal });
+      const settings = parseKubeSettings({
+        kubeconfig: layout.adminKubeconfig, namespace: APP_NAMESPACE, deployment: APP_DEPLOYMENT, container: APP_CONTAINER, serviceUrl: APP_URL,
+      });
+      this.kube = new KubeCluster(this.ctx, settings, loadKubeConfig(settings));
+      await this.kube.up();
+      return this.endpoint();
+    } catch (error) {
+      await this.down();
+      throw error;
+    }
+  }
+
+  /** A cluster left by a killed run is torn down; one owned by a live process is refused. */
+  private async takeOver(): Promise<void> {
+    const owner = readOwner(this.stateDir);
+    if (owner && owner.pid !== process.pid && processAlive(owner.pid)) {
+      throw errors.SLO_ERR_ENV_PROCESS_FAILED(`another embedded cluster is up on this machine (run ${owner.runDir}, pid ${owner.pid})`,
+        `wait for it, or stop it: slo down ${owner.runDir}`);
+    }
+    if (!existsSync(this.stateDir)) return;
+    this.ctx.log(`embedded: tearing down a cluster left by ${owner?.runDir ?? 'an earlier run'}`);
+    const left = await tearDownState(this.stateDir, this.ctx.log);
+    if (left) await reapDatabase(left.runDir);
+  }
+
+  down(): Promise<void> {
+    this.downPromise ??= (async () => {
+      await this.kube?.down();
+      this.kube = undefined;
+      await this.database?.stop();
+      this.database = undefined;
+      if (this.layout) await tearDownState(this.stateDir, this.ctx.log);
+    })();
+    return this.downPromise;
+  }
+
+  preflight(actions: readonly ('rollout' | 'kill' | 'failover' | 'scale')[]): Promise<void> {
+    // The database is not the kube adapter's: it has no failover hook, and needs none here.
+    return this.delegate().preflight(actions.filter((a) => a !== 'failover'));
+  }
+
+  /** Tags the image with the new version (nothing can pull it), then rolls the Deployment to it. */
+  async rollout(version: string): Promise<void> {
+    await tagReferenceImage(this.requireLayout(), version);
+    await this.delegate().rollout(version);
+  }
+
+  killPod(pod?: string): Promise<string> {
+    return this.delegate().killPod(pod);
+  }
+
+  scale(replicas: number): Promise<void> {
+    return this.delegate().scale(replicas);
+  }
+
+  failover(): Promise<void> {
+    return this.requireDatabase().failover();
+  }
+
+  missingOrders(ids: readonly string[]): Promise<string[]> {
+    return this.requireDatabase().missingOrders(ids);
+  }
+
+  /** The run folder's cluster and database, when that run still owns them. */
+  async reap(runDir: string): Promise<string> {
+    const owner = readOwner(this.stateDir);
+    let cluster = 'no embedded cluster';
+    if (owner && resolve(owner.runDir) === resolve(runDir) && !processAlive(owner.pid)) {
+      await tearDownState(this.stateDir, this.ctx.log);
+      cluster = 'the embedded cluster';
+    }
+    const database = await reapDatabase(runDir);
+    return `reaped ${cluster} and ${database} database processes left in ${runDir}`;
+  }
+
+  async versions(): Promise<Record<string, string>> {
+    const versions: Record<string, string> = { target: `embedded Kubernetes ${KUBERNETES_VERSION} (single node)`, node: process.version };
+    const containerd = await execa('containerd', ['--version'], { reject: false });
+    if (containerd.exitCode === 0) versions.containerd = containerd.stdout.trim();
+    return versions;
+  }
+
+  private requireLayout(): Layout {
+    if (!this.layout) throw errors.SLO_ERR_ENV_PROCESS_FAILED('the embedded cluster is not up');
+    return this.layout;
+  }
+
+  private requireDatabase(): LocalDatabase {
+    if (!this.database) throw errors.SLO_ERR_ENV_PROCESS_FAILED('the database is not up');
+    return this.database;
+  }
+}
+
+export const createEmbeddedCluster: ClusterFactory = (ctx, options) => new EmbeddedCluster(ctx, options);
