@@ -17,7 +17,7 @@ import { KUBERNETES_VERSION } from './binaries.ts';
 import { ensureKubernetesBinaries, kubernetesBinDir } from './build.ts';
 import { clusterSteps } from './cluster.ts';
 import { layoutFor, pickNodeIp, type Layout } from './layout.ts';
-import { missingPackages, preflight } from './preflight.ts';
+import { preflight } from './preflight.ts';
 import { APP_CONTAINER, APP_DEPLOYMENT, APP_NAMESPACE, APP_URL, referenceAppStep, tagReferenceImage } from './reference-app.ts';
 import { runSteps, teardown, type Step } from './steps.ts';
 
@@ -92,15 +92,14 @@ export class EmbeddedCluster implements Cluster {
     return { baseUrl: APP_URL };
   }
 
-  /** Root and the Debian packages, before anything is written (exit 3, one line). */
+  /**
+   * Root, before anything is written (exit 3, one line). The Debian packages are the setup's to install
+   * (as root it can); `up` checks them again with the ports (preflight.ts).
+   */
   async checkEnvironment(): Promise<void> {
     if (process.getuid?.() !== 0) {
       throw errors.SLO_ERR_ENV_MISSING_TOOL('the embedded cluster must run as root (containerd, the kubelet and iptables need it)',
         'run as root, or use --cluster kind (Docker) or --cluster kube (an existing cluster)');
-    }
-    const missing = missingPackages();
-    if (missing.length > 0) {
-      throw errors.SLO_ERR_ENV_MISSING_TOOL(`the embedded cluster needs Debian packages that are missing: ${missing.join(', ')}`, `apt-get install -y ${missing.join(' ')}`);
     }
   }
 

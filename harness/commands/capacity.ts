@@ -35,7 +35,7 @@ export async function capacityCommand(options: CommonOptions): Promise<number> {
   const controller = new AbortController();
   const release = abortOnSignals(controller, terminal);
   try {
-    await ensureToolchain({ log: (l) => terminal.log(l), needsLocalTarget: LOCAL_ADAPTERS.has(clusterName) });
+    await ensureToolchain({ log: (l) => terminal.log(l), needsLocalTarget: LOCAL_ADAPTERS.has(clusterName), needsEmbeddedCluster: clusterName === 'embedded' });
     const engine = createLoadEngine(engineName);
     await engine.prepare((l) => terminal.log(l));
     const id = newRunId();

@@ -121,7 +121,7 @@ export async function runCommand(options: CommonOptions): Promise<number> {
   try {
     // A missing docker or kind is one line and exit 3, with no run folder half-written.
     await prepared.probe.checkEnvironment?.();
-    await ensureToolchain({ log: (line) => terminal.log(line), needsLocalTarget: LOCAL_ADAPTERS.has(prepared.cluster) });
+    await ensureToolchain({ log: (line) => terminal.log(line), needsLocalTarget: LOCAL_ADAPTERS.has(prepared.cluster), needsEmbeddedCluster: prepared.cluster === 'embedded' });
     // The engine's program found or built before the run folder is written: a missing Go or k6 is one line, exit 3.
     const engine = createLoadEngine(prepared.engine);
     await engine.prepare((line) => terminal.log(line));

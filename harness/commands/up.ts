@@ -23,14 +23,18 @@ export async function upCommand(options: CommonOptions): Promise<number> {
   const controller = new AbortController();
   const release = abortOnSignals(controller, terminal);
   try {
-    await ensureToolchain({ log: (line) => terminal.log(line), needsLocalTarget: LOCAL_ADAPTERS.has(clusterName) });
+    const factory = await loadClusterAdapter(clusterName);
+    // Not root, or a missing program: one line and exit 3, before a run folder is written.
+    await factory({ runDir: '/nonexistent', timeline: new TimelineWriter('/dev/null'), signal: AbortSignal.abort(), log: () => undefined }, { settings })
+      .checkEnvironment?.();
+    await ensureToolchain({ log: (line) => terminal.log(line), needsLocalTarget: LOCAL_ADAPTERS.has(clusterName), needsEmbeddedCluster: clusterName === 'embedded' });
     const id = newRunId();
     const runDir = createRunDir(options.out ?? 'runs', id);
     const timeline = new TimelineWriter(join(runDir, TIMELINE_FILE));
     const meta: RunMeta = { id, cluster: clusterName, profile: 'up', steps: [], startedAt: Date.now(), endedAt: null, status: 'running', specFile: null, specText: null, harnessVersion: HARNESS_VERSION };
     writeRunMeta(runDir, meta);
     timeline.event('run.start', 'harness', { runId: id, cluster: clusterName, profile: 'up', steps: [] });
-    const cluster = (await loadClusterAdapter(clusterName))({ runDir, timeline, signal: controller.signal, log: (line) => terminal.log(line) }, {
+    const cluster = factory({ runDir, timeline, signal: controller.signal, log: (line) => terminal.log(line) }, {
       version: '1.0.0', settings, ...(options.app ? { app: options.app } : {}),
     });
     try {

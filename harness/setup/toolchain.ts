@@ -1,6 +1,7 @@
 // Everything outside npm that a run or the tests need, installed or located in one place, so `slo run`
 // and `npm test` agree on it. Each ensure* is cached and cheap the second time. The load engine's own
 // program is the engine's business (load/engines.ts prepare()); k6 is never installed by this project.
+import { DEBIAN_PACKAGES as EMBEDDED_CLUSTER_PACKAGES } from '../../clusters/embedded/preflight.ts';
 import { ensureDebianPackages } from './debian.ts';
 import { ensureKustomize } from './kustomize.ts';
 
@@ -12,9 +13,19 @@ export interface Toolchain {
   kustomize: string | null;
 }
 
-export async function ensureToolchain(options: { log: (line: string) => void; forTests?: boolean; needsLocalTarget?: boolean }): Promise<Toolchain> {
+export interface ToolchainOptions {
+  log: (line: string) => void;
+  forTests?: boolean;
+  /** The local or embedded target: its database, load balancer and Prometheus run on this machine. */
+  needsLocalTarget?: boolean;
+  /** The embedded Kubernetes cluster: containerd, runc, the CNI plugins, iptables... (its own build is its own). */
+  needsEmbeddedCluster?: boolean;
+}
+
+export async function ensureToolchain(options: ToolchainOptions): Promise<Toolchain> {
   const packages: string[] = [];
   if (options.forTests || options.needsLocalTarget !== false) packages.push(...LOCAL_TARGET_PACKAGES);
+  if (options.forTests || options.needsEmbeddedCluster) packages.push(...EMBEDDED_CLUSTER_PACKAGES);
   if (options.forTests) packages.push(...TEST_ONLY_PACKAGES);
   if (packages.length > 0) await ensureDebianPackages(packages, { log: options.log });
   // kustomize only renders manifests (tests, kind); a local run does not need it.

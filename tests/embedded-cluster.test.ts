@@ -1,0 +1,143 @@
+// The embedded cluster as a user meets it: `slo up --cluster embedded` brings up real Kubernetes on this
+// machine (built from source by the setup), the reference service deployed from its kustomize overlay with
+// PostgreSQL HA beside it; everything is checked through the API and the node's own tools. Then the
+// harness is killed (SIGKILL, no teardown of its own) and `slo down <run>` must leave the host exactly as
+// it was. Needs root (skipped otherwise: the non-root answer is tested below); ~2 minutes once built.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { Resolver } from 'node:dns/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubernetesBinDir } from '../clusters/embedded/build.ts';
+import { STATE_DIR } from '../clusters/embedded/index.ts';
+import { APP_NAMESPACE, APP_URL } from '../clusters/embedded/reference-app.ts';
+import { databaseProcesses } from '../clusters/local/database/index.ts';
+import { hostState } from '../testing/host-state.ts';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const SLO = join(ROOT, 'bin', 'slo.js');
+const root = process.getuid?.() === 0;
+const KUBECONFIG = join(STATE_DIR, 'admin.kubeconfig');
+
+const kubectl = (args: string[]) => execa(join(kubernetesBinDir(), 'kubectl'), [`--kubeconfig=${KUBECONFIG}`, ...args], { reject: false });
+const crictl = (args: string[]) => execa(join(kubernetesBinDir(), 'crictl'), ['--config', join(STATE_DIR, 'crictl.yaml'), ...args], { reject: false });
+
+function slo(args: string[], env: Record<string, string> = {}): ResultPromise<{ reject: false; cwd: string; env: Record<string, string> }> {
+  return execa(process.execPath, [SLO, ...args], { reject: false, cwd: ROOT, env: { CI: '', SLO_DEBUG: '', ...env } });
+}
+
+describe.runIf(root)('the embedded cluster: slo up, then a killed harness reaped by slo down', () => {
+  const work = mkdtempSync(join(tmpdir(), 'slo-embedded-'));
+  let before: Awaited<ReturnType<typeof hostState>>;
+  let up: ReturnType<typeof slo>;
+  let stderr = '';
+  let runDir = '';
+
+  beforeAll(async () => {
+    before = await hostState();
+    up = slo(['up', '--cluster', 'embedded', '--out', work]);
+    up.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    let exited = false;
+    void up.finally(() => { exited = true; });
+    const upLine = /up: http:\/\/127\.0\.0\.1:30080; run folder \S+/;
+    for (const started = Date.now(); !upLine.test(stderr); await sleep(500)) {
+      if (exited || Date.now() - started > 600_000) throw new Error(`slo up did not come up:\n${stderr}`);
+    }
+    runDir = resolve(ROOT, /run folder (\S+)/.exec(stderr)![1]!);
+  }, 660_000);
+
+  afterAll(async () => {
+    // Whatever happened above, nothing of the cluster may outlive the test.
+    up?.kill('SIGKILL');
+    await up?.catch(() => undefined);
+    if (runDir) await slo(['down', runDir]);
+    rmSync(work, { recursive: true, force: true });
+  }, 300_000);
+
+  it('has a Ready node whose kubelet is the v1.34.4 built here', async () => {
+    const node = JSON.parse((await kubectl(['get', 'node', 'slo-embedded', '-o', 'json'])).stdout) as {
+      status: { conditions: { type: string; status: string }[]; nodeInfo: { kubeletVersion: string; containerRuntimeVersion: string } };
+    };
+    expect(node.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(node.status.nodeInfo.kubeletVersion).toBe('v1.34.4');
+    expect(node.status.nodeInfo.containerRuntimeVersion).toMatch(/^containerd:\/\/1\.6\./);
+  });
+
+  it('runs the reference pods as containers (crictl), the pods the API lists', async () => {
+    const pods = JSON.parse((await kubectl(['-n', APP_NAMESPACE, 'get', 'pods', '-o', 'json'])).stdout) as { items: { metadata: { name: string }; status: { phase: string } }[] };
+    expect(pods.items.map((p) => p.status.phase)).toEqual(['Running', 'Running', 'Running']);
+    const listed = JSON.parse((await crictl(['ps', '-o', 'json'])).stdout) as { containers: { metadata: { name: string }; state: string; labels: Record<string, string> }[] };
+    const app = listed.containers.filter((c) => c.labels['io.kubernetes.pod.namespace'] === APP_NAMESPACE);
+    expect(app.map((c) => c.state)).toEqual(['CONTAINER_RUNNING', 'CONTAINER_RUNNING', 'CONTAINER_RUNNING']);
+    expect(app.map((c) => c.labels['io.kubernetes.pod.name']).sort()).toEqual(pods.items.map((p) => p.metadata.name).sort());
+    expect(new Set(app.map((c) => c.metadata.name))).toEqual(new Set(['app']));
+  });
+
+  it('answers kubectl top pods from metrics-server', async () => {
+    let rows: string[] = [];
+    await expect.poll(async () => {
+      const top = await kubectl(['-n', APP_NAMESPACE, 'top', 'pods', '--no-headers']);
+      rows = top.exitCode === 0 ? top.stdout.trim().split('\n').filter(Boolean) : [];
+      return rows.length;
+    }, { timeout: 120_000, interval: 3000 }).toBe(3);
+    for (const row of rows) expect(row.trim()).toMatch(/^slo-reference-app-\S+\s+[1-9]\d*m\s+[1-9]\d*Mi$/);
+  }, 130_000);
+
+  it('serves through the NodePort from every pod, with the database behind it', async () => {
+    const ready = await fetch(`${APP_URL}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ready: true, database: 'primary' });
+    const instances = new Set<string>();
+    for (let i = 0; i < 60; i++) {
+      // A new connection each time, so kube-proxy picks a pod each time.
+      const response = await fetch(`${APP_URL}/api/items/${i + 1}`, { headers: { connection: 'close' } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-app-version')).toBe('1.0.0');
+      instances.add(response.headers.get('x-instance-id') ?? '');
+    }
+    expect(instances.size).toBe(3);
+    const order = await fetch(`${APP_URL}/api/orders`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': `embedded-${Date.now()}` }, body: JSON.stringify({ itemId: 7, quantity: 1 }),
+    });
+    expect(order.status).toBe(201);
+  });
+
+  it('resolves the service through cluster DNS', async () => {
+    const resolver = new Resolver({ timeout: 2000, tries: 3 });
+    resolver.setServers(['10.96.0.10']);
+    const service = JSON.parse((await kubectl(['-n', APP_NAMESPACE, 'get', 'service', 'slo-reference-app', '-o', 'json'])).stdout) as { spec: { clusterIP: string } };
+    expect(await resolver.resolve4(`slo-reference-app.${APP_NAMESPACE}.svc.cluster.local`)).toEqual([service.spec.clusterIP]);
+  });
+
+  it('after the harness is killed, slo down leaves the host as it found it', async () => {
+    up.kill('SIGKILL');
+    await up;
+    expect(databaseProcesses(runDir).length, 'the database outlives a killed harness').toBeGreaterThan(0);
+    const down = await slo(['down', runDir]);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(down.stdout.trim()).toMatch(/^down: reaped the embedded cluster and [1-9]\d* database processes left in /);
+    expect(databaseProcesses(runDir)).toEqual([]);
+    expect(await hostState()).toEqual(before);
+    await expect(fetch(`${APP_URL}/health`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+  }, 120_000);
+});
+
+describe('the embedded cluster without root', () => {
+  it.runIf(root)('is one line pointing to kind, exit 3, and nothing written', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'slo-embedded-nonroot-'));
+    try {
+      const result = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, SLO, 'up', '--cluster', 'embedded', '--out', join(out, 'runs')], {
+        reject: false, cwd: ROOT, env: { CI: '', SLO_DEBUG: '', PATH: process.env.PATH ?? '' },
+      });
+      expect(result.exitCode, result.stderr).toBe(3);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/^SLO_ERR_ENV_MISSING_TOOL: the embedded cluster must run as root.*--cluster kind/);
+      expect(existsSync(join(out, 'runs'))).toBe(false);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
