@@ -63,6 +63,11 @@ export interface Cluster {
    * observability checks. Adapters whose pods cannot reach the harness leave it out.
    */
   sendTelemetryTo?(env: Record<string, string>): void;
+  /**
+   * The address the harness's OTLP receiver must listen on for the service to reach it (default
+   * 127.0.0.1): a pod's loopback is its own, so a cluster on this machine names its node's address.
+   */
+  readonly telemetryHost?: string;
   /** Where each pod's log file lands in the run folder (`<dir>/<pod>.log`), for the structured-log check. */
   podLogsDir?(): string;
   /** Versions of the target's parts (e.g. Kubernetes, PostgreSQL), for the reports' provenance. */

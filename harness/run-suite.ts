@@ -155,7 +155,7 @@ export async function runSuite(request: RunRequest): Promise<RunOutcome> {
     cluster = (await loadClusterAdapter(request.cluster))({ runDir, timeline, signal: request.signal, log: request.log }, options);
     assertActionsSupported(cluster, request.suite);
     if (cluster.sendTelemetryTo) {
-      otlp = await startOtlpReceiver();
+      otlp = await startOtlpReceiver(cluster.telemetryHost);
       cluster.sendTelemetryTo({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'reference-app' });
     }
     const endpoint = await withSpan('cluster.up', () => cluster!.up());

@@ -16,6 +16,7 @@ import { STATE_DIR } from '../clusters/embedded/index.ts';
 import { APP_NAMESPACE, APP_URL } from '../clusters/embedded/reference-app.ts';
 import { databaseProcesses } from '../clusters/local/database/index.ts';
 import { hostState } from '../testing/host-state.ts';
+import { standInCommand } from '../testing/stand-in-service.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const SLO = join(ROOT, 'bin', 'slo.js');
@@ -123,6 +124,38 @@ describe.runIf(root)('the embedded cluster: slo up, then a killed harness reaped
     expect(await hostState()).toEqual(before);
     await expect(fetch(`${APP_URL}/health`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
   }, 120_000);
+});
+
+describe.runIf(root)('the embedded cluster with a user\'s command (--app)', () => {
+  it('runs the command in pods on this machine\'s programs, told its port, reached through the NodePort', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'slo-embedded-app-'));
+    const up = slo(['up', '--cluster', 'embedded', '--app', standInCommand({ STAND_IN_CPU: 'none' }), '--out', work]);
+    let stderr = '';
+    up.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    try {
+      let exited = false;
+      void up.finally(() => { exited = true; });
+      for (const started = Date.now(); !/up: http:\/\/127\.0\.0\.1:30080/.test(stderr); await sleep(500)) {
+        if (exited || Date.now() - started > 600_000) throw new Error(`slo up --app did not come up:\n${stderr}`);
+      }
+      const pods = JSON.parse((await kubectl(['-n', APP_NAMESPACE, 'get', 'pods', '-o', 'json'])).stdout) as { items: { spec: { containers: { image: string; command: string[] }[] } }[] };
+      expect(pods.items).toHaveLength(3);
+      for (const pod of pods.items) {
+        expect(pod.spec.containers[0]!.image).toBe('localhost/slo-host-runner:1.0.0');
+        expect(pod.spec.containers[0]!.command).toEqual(['/bin/sh', '-c', standInCommand({ STAND_IN_CPU: 'none' })]);
+      }
+      const response = await fetch(`${APP_URL}/ready`);
+      expect(response.status).toBe(200);
+      // Told its version by the Deployment: nothing but the pods listens behind the NodePort.
+      expect(response.headers.get('x-app-version')).toBe('1.0.0');
+    } finally {
+      up.kill('SIGINT');
+      await up;
+      rmSync(work, { recursive: true, force: true });
+    }
+    expect((await up).exitCode, stderr).toBe(0);
+    await expect(fetch(`${APP_URL}/health`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+  }, 700_000);
 });
 
 describe('the embedded cluster without root', () => {

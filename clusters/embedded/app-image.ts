@@ -5,7 +5,7 @@
 // (ldd), at the paths the dynamic loader expects. The archive is cached under .tools/images/, keyed by
 // everything that goes into it, so a second `up` imports it without building.
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -136,4 +136,32 @@ export async function referenceAppImage(options: AppImageOptions): Promise<{ arc
   renameSync(`${archive}.partial`, archive);
   rmSync(rootfs, { recursive: true, force: true });
   return { archive, ref };
+}
+
+/** The image a user's `--app` command runs in: nothing but the layout of this machine's root. */
+export const HOST_RUNNER_IMAGE = 'localhost/slo-host-runner:v1';
+
+/**
+ * A root filesystem with Debian's merged-/usr links (bin, lib, lib64, sbin -> usr/...), /etc/passwd and
+ * /tmp, and nothing else: the Deployment mounts this machine's /usr (and /etc/alternatives) read-only and
+ * the command's folder, so `--app "node server.js"` or `--app "python3 app.py"` runs in a pod on the
+ * programs it runs on here. Tiny and fixed, so it is packed once.
+ */
+export async function hostRunnerImage(options: Pick<AppImageOptions, 'cacheDir' | 'log'>): Promise<{ archive: string; ref: string }> {
+  const cacheDir = options.cacheDir ?? IMAGES_DIR;
+  const archive = join(cacheDir, 'host-runner-v1.tar');
+  if (existsSync(archive)) return { archive, ref: HOST_RUNNER_IMAGE };
+  options.log(`embedded: building ${HOST_RUNNER_IMAGE}`);
+  const rootfs = join(cacheDir, 'host-runner.rootfs');
+  rmSync(rootfs, { recursive: true, force: true });
+  for (const dir of ['etc/alternatives', 'tmp', 'usr', 'home', 'proc', 'dev', 'sys']) mkdirSync(join(rootfs, dir), { recursive: true });
+  chmodSync(join(rootfs, 'tmp'), 0o1777);
+  for (const [link, target] of [['bin', 'usr/bin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64'], ['sbin', 'usr/sbin']] as const) symlinkSync(target, join(rootfs, link));
+  writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
+  writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
+  mkdirSync(cacheDir, { recursive: true });
+  await packImage(rootfs, HOST_RUNNER_IMAGE, (digest) => runtimeConfig({ Env: ['PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'], WorkingDir: '/', Cmd: ['/bin/sh'] }, digest, 'clusters/embedded/app-image.ts: host runner'), `${archive}.partial`);
+  renameSync(`${archive}.partial`, archive);
+  rmSync(rootfs, { recursive: true, force: true });
+  return { archive, ref: HOST_RUNNER_IMAGE };
 }

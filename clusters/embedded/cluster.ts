@@ -32,6 +32,6 @@ export function clusterSteps(layout: Layout, options: ControllerManagerOptions =
     kubeletStep(layout),
     nodeReadyStep(layout),
     kubeProxyStep(layout), // iptables mode
-    addonsStep(layout), // CoreDNS, metrics-server
+    addonsStep(layout, options.timeScale), // CoreDNS, metrics-server
   ];
 }

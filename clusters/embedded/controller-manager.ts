@@ -9,6 +9,26 @@ import type { Step } from './steps.ts';
 export interface ControllerManagerOptions {
   /** The HPA's sync period in seconds (15 upstream); compressed profiles shorten it. */
   hpaSyncS?: number;
+  /**
+   * A compressed profile's time scale (0.1 = ten times shorter). The HPA's other clocks shrink with it:
+   * the CPU initialization period (5 min upstream: a starting pod's CPU is not trusted before it is ready)
+   * and the initial readiness delay (30 s), as a cluster operator would set them with these flags.
+   */
+  timeScale?: number;
+}
+
+/** Upstream defaults of the HPA's flags, scaled by `timeScale` (pure). */
+export function hpaClockArgs(options: ControllerManagerOptions): string[] {
+  const args = options.hpaSyncS ? [`--horizontal-pod-autoscaler-sync-period=${options.hpaSyncS}s`] : [];
+  const scale = options.timeScale;
+  if (scale === undefined || scale >= 1) return args;
+  const seconds = (upstream: number) => `${Math.max(1, Math.round(upstream * scale))}s`;
+  return [
+    ...args,
+    `--horizontal-pod-autoscaler-cpu-initialization-period=${seconds(300)}`,
+    `--horizontal-pod-autoscaler-initial-readiness-delay=${seconds(30)}`,
+    `--horizontal-pod-autoscaler-downscale-stabilization=${seconds(300)}`,
+  ];
 }
 
 export function controllerManagerArgs(layout: Layout, options: ControllerManagerOptions = {}): string[] {
@@ -30,7 +50,7 @@ export function controllerManagerArgs(layout: Layout, options: ControllerManager
     `--service-cluster-ip-range=${layout.serviceCidr}`,
     '--controllers=*',
     '--leader-elect=false',
-    ...(options.hpaSyncS ? [`--horizontal-pod-autoscaler-sync-period=${options.hpaSyncS}s`] : []),
+    ...hpaClockArgs(options),
   ];
 }
 

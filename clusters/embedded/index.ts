@@ -4,7 +4,7 @@
 // staging; this adapter only makes the cluster come and go. One embedded cluster per machine: its ports,
 // bridge and containerd socket are fixed, so the state folder records which run owns it, and a run killed
 // mid-way is torn down by the next `up` or by `slo down <run>`.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -17,8 +17,9 @@ import { KUBERNETES_VERSION } from './binaries.ts';
 import { ensureKubernetesBinaries, kubernetesBinDir } from './build.ts';
 import { clusterSteps } from './cluster.ts';
 import { layoutFor, pickNodeIp, type Layout } from './layout.ts';
+import { collectPodLogs } from './pod-logs.ts';
 import { preflight } from './preflight.ts';
-import { APP_CONTAINER, APP_DEPLOYMENT, APP_NAMESPACE, APP_URL, referenceAppStep, tagReferenceImage } from './reference-app.ts';
+import { APP_CONTAINER, APP_DEPLOYMENT, APP_NAMESPACE, APP_URL, referenceAppStep, tagImage, type Workload } from './reference-app.ts';
 import { runSteps, teardown, type Step } from './steps.ts';
 
 export const STATE_DIR = '/var/lib/slo-embedded';
@@ -42,8 +43,11 @@ function nodeIp(): string {
 
 /** The cluster's own steps plus the reference service (its teardown is the cluster's). */
 function steps(layout: Layout, options: ClusterOptions, app?: Step): Step[] {
-  const hpaSyncS = options.autoscalerSyncS;
-  return [...clusterSteps(layout, hpaSyncS ? { hpaSyncS } : {}), ...(app ? [app] : [])];
+  const timing = {
+    ...(options.autoscalerSyncS ? { hpaSyncS: options.autoscalerSyncS } : {}),
+    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+  };
+  return [...clusterSteps(layout, timing), ...(app ? [app] : [])];
 }
 
 /**
@@ -78,9 +82,21 @@ export class EmbeddedCluster implements Cluster {
   private database: LocalDatabase | undefined;
   private layout: Layout | undefined;
   private downPromise: Promise<void> | undefined;
+  private telemetryEnv: Record<string, string> = {};
+  /** The node's address: pods reach the harness (its OTLP receiver) and the database there. */
+  readonly telemetryHost: string | undefined = pickNodeIp(networkInterfaces());
+  /** The image the Deployment runs now (a rollout tags it with the new version). */
+  private image: string | undefined;
 
   constructor(private readonly ctx: ClusterContext, private readonly options: ClusterOptions) {
     this.stateDir = String(options.settings?.stateDir ?? STATE_DIR);
+    const image = options.settings?.image;
+    if (image !== undefined) {
+      if (options.app) throw errors.SLO_ERR_CLI_USAGE('--app and --set image= both name the service to run', 'pass one of them');
+      if (typeof image !== 'string' || !existsSync(image)) {
+        throw errors.SLO_ERR_CLI_USAGE(`--set image=${String(image)}: no such image tarball`, 'pass an OCI or docker-archive tarball, e.g. from `docker save -o app.tar myapp:1`');
+      }
+    }
   }
 
   private delegate(): KubeCluster {
@@ -117,12 +133,14 @@ export class EmbeddedCluster implements Cluster {
       // The database first (its URL goes into the service's Secret); ~13 s beside the cluster's ~40 s.
       this.database = await startDatabase({ runDir: this.ctx.runDir, timeline: this.ctx.timeline, signal: this.ctx.signal, log: this.ctx.log }, { extraBind: ip });
       const app = referenceAppStep(layout, {
+        workload: this.workload(),
         databaseUrl: this.database.urlVia(ip),
         version: this.options.version ?? 'v1',
-        ...(this.options.env ? { env: this.options.env } : {}),
+        env: { ...this.options.env, ...this.telemetryEnv },
         ...(this.options.replicas ? { replicas: this.options.replicas.initial } : {}),
+        ...(this.options.timeScale !== undefined ? { timeScale: this.options.timeScale } : {}),
         log: this.ctx.log,
-      });
+      }, (image) => { this.image = image; });
       await runSteps(steps(layout, this.options, app), { log: this.ctx.log, signal: this.ctx.signal });
       const settings = parseKubeSettings({
         kubeconfig: layout.adminKubeconfig, namespace: APP_NAMESPACE, deployment: APP_DEPLOYMENT, container: APP_CONTAINER, serviceUrl: APP_URL,
@@ -134,6 +152,18 @@ export class EmbeddedCluster implements Cluster {
       await this.down();
       throw error;
     }
+  }
+
+  /** `--app` runs a command on this machine's programs; `--set image=<tarball>` a user's image. */
+  private workload(): Workload {
+    if (this.options.app) {
+      const cwd = process.cwd();
+      const { uid, gid } = statSync(cwd);
+      return { kind: 'command', command: this.options.app, cwd, uid, gid };
+    }
+    const archive = this.options.settings?.image;
+    if (typeof archive === 'string' && archive !== '') return { kind: 'image', archive: resolve(archive) };
+    return { kind: 'reference' };
   }
 
   /** A cluster left by a killed run is torn down; one owned by a live process is refused. */
@@ -149,10 +179,21 @@ export class EmbeddedCluster implements Cluster {
     if (left) await reapDatabase(left.runDir);
   }
 
+  /** The pods send their traces to the harness's receiver on the node's address (telemetryHost). */
+  sendTelemetryTo(env: Record<string, string>): void {
+    this.telemetryEnv = { ...env };
+  }
+
+  podLogsDir(): string {
+    return join(this.ctx.runDir, 'cluster', 'pods');
+  }
+
   down(): Promise<void> {
     this.downPromise ??= (async () => {
       await this.kube?.down();
       this.kube = undefined;
+      // Before the node goes: its teardown removes the kubelet's log files.
+      if (this.layout) collectPodLogs(this.layout.podLogs, APP_NAMESPACE, this.podLogsDir());
       await this.database?.stop();
       this.database = undefined;
       if (this.layout) await tearDownState(this.stateDir, this.ctx.log);
@@ -167,7 +208,8 @@ export class EmbeddedCluster implements Cluster {
 
   /** Tags the image with the new version (nothing can pull it), then rolls the Deployment to it. */
   async rollout(version: string): Promise<void> {
-    await tagReferenceImage(this.requireLayout(), version);
+    if (!this.image) throw errors.SLO_ERR_ENV_PROCESS_FAILED('the embedded cluster is not up');
+    await tagImage(this.requireLayout(), this.image, version);
     await this.delegate().rollout(version);
   }
 

@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { errors } from '../../contract/errors.ts';
 import { waitFor } from '../wait.ts';
 import { kubectl } from './addons.ts';
-import { REFERENCE_APP_DIR, REFERENCE_IMAGE_REPOSITORY, REFERENCE_IMAGE_TAG, referenceAppImage } from './app-image.ts';
+import { hostRunnerImage, REFERENCE_APP_DIR, referenceAppImage } from './app-image.ts';
 import { ctr } from './containerd.ts';
 import { importImage } from './images.ts';
 import type { Layout } from './layout.ts';
@@ -23,7 +23,17 @@ const OVERLAY = join(REFERENCE_APP_DIR, 'k8s', 'overlays', 'embedded');
 /** The Secret the base Deployment reads DATABASE_URL from (CloudNativePG's name for it). */
 const DATABASE_SECRET = 'orders-db-app';
 
+/**
+ * What runs in the Deployment: the reference service (its image built here), a user's command run on
+ * this machine's programs (`--app`), or a user's OCI / docker-archive image tarball (`--set image=`).
+ */
+export type Workload =
+  | { kind: 'reference' }
+  | { kind: 'command'; command: string; cwd: string; uid: number; gid: number }
+  | { kind: 'image'; archive: string };
+
 export interface ReferenceAppInput {
+  workload: Workload;
   /** postgres:// URL the pods reach (the node's address, not 127.0.0.1). */
   databaseUrl: string;
   /** Version the service starts at: the image tag and APP_VERSION. */
@@ -31,40 +41,118 @@ export interface ReferenceAppInput {
   /** Extra environment for every replica (e.g. OTEL_*). */
   env?: Record<string, string>;
   replicas?: number;
+  /** A compressed profile's time scale: the HPA's behavior windows shrink with it. */
+  timeScale?: number;
   log: (line: string) => void;
 }
 
-/** Makes `<repository>:<version>` point at the built image, as `docker tag` would. */
-export async function tagReferenceImage(layout: Layout, version: string): Promise<string> {
-  const ref = `${REFERENCE_IMAGE_REPOSITORY}:${version}`;
-  if (version === REFERENCE_IMAGE_TAG) return ref;
-  const tagged = await ctr(layout, ['images', 'tag', '--force', `${REFERENCE_IMAGE_REPOSITORY}:${REFERENCE_IMAGE_TAG}`, ref]);
+/** Makes `<repository>:<version>` point at the image `from`, as `docker tag` would; returns the new reference. */
+export async function tagImage(layout: Layout, from: string, version: string): Promise<string> {
+  const ref = `${repositoryOf(from)}:${version}`;
+  if (ref === from) return ref;
+  const tagged = await ctr(layout, ['images', 'tag', '--force', from, ref]);
   if (tagged.exitCode !== 0) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`ctr images tag ${ref} failed: ${(tagged.all ?? '').trim()}`);
   return ref;
 }
 
-interface Container { name: string; image?: string; env?: { name: string; value?: string }[] }
-interface KubeObject { kind: string; metadata: { name: string }; spec?: { replicas?: number; template?: { spec?: { containers?: Container[] } } } }
+/** `registry/name:tag@digest` -> `registry/name` (a port's colon is not a tag). */
+export function repositoryOf(ref: string): string {
+  const name = ref.split('@')[0] ?? ref;
+  const colon = name.lastIndexOf(':');
+  return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
+}
 
-/** The rendered overlay with this run's version, environment and replicas (pure). */
-export function customise(objects: KubeObject[], input: Pick<ReferenceAppInput, 'version' | 'env' | 'replicas'>): KubeObject[] {
+interface Container { name: string; image?: string; env?: { name: string; value?: string }[]; [key: string]: unknown }
+interface PodSpec { containers?: Container[]; volumes?: unknown[]; securityContext?: Record<string, unknown> }
+interface KubeObject { kind: string; metadata: { name: string }; spec?: { replicas?: number; template?: { spec?: PodSpec } } }
+
+/** Where a user's command finds this machine's programs: Debian's merged /usr, read-only. */
+const HOST_PROGRAM_MOUNTS = ['/usr', '/etc/alternatives'];
+
+/**
+ * The rendered overlay with this run's image, version, environment and replicas (pure). For a user's
+ * command the container runs `/bin/sh -c <command>` in its folder, on this machine's programs, as the
+ * user who owns that folder; everything else (probes on /health and /ready, PORT, drain) stays the base's.
+ */
+export function customise(objects: KubeObject[], input: Pick<ReferenceAppInput, 'version' | 'env' | 'replicas' | 'workload'> & { image: string }): KubeObject[] {
   return objects.map((object) => {
     if (object.kind !== 'Deployment' || object.metadata.name !== APP_DEPLOYMENT) return object;
-    const containers = (object.spec?.template?.spec?.containers ?? []).map((c) => {
+    const podSpec = object.spec?.template?.spec ?? {};
+    const workload = input.workload;
+    const containers = (podSpec.containers ?? []).map((c) => {
       if (c.name !== APP_CONTAINER) return c;
-      const extra = { APP_VERSION: input.version, ...input.env };
+      // A user's command is told where to listen as on the local target (PORT), and on which address.
+      const extra = { APP_VERSION: input.version, ...(workload.kind === 'command' ? { HOST: '0.0.0.0' } : {}), ...input.env };
       const env = [...(c.env ?? []).filter((e) => !(e.name in extra)), ...Object.entries(extra).map(([name, value]) => ({ name, value }))];
-      return { ...c, image: `${REFERENCE_IMAGE_REPOSITORY}:${input.version}`, env };
+      const container: Container = { ...c, image: input.image, env };
+      if (workload.kind === 'command') {
+        container.command = ['/bin/sh', '-c', workload.command];
+        container.workingDir = workload.cwd;
+        container.volumeMounts = [
+          ...((c.volumeMounts as unknown[] | undefined) ?? []),
+          ...HOST_PROGRAM_MOUNTS.map((path, i) => ({ name: `host-programs-${i}`, mountPath: path, readOnly: true })),
+          { name: 'app-folder', mountPath: workload.cwd },
+        ];
+        container.securityContext = { ...(c.securityContext as object | undefined), runAsNonRoot: workload.uid !== 0, runAsUser: workload.uid, runAsGroup: workload.gid };
+      }
+      return container;
     });
+    const spec: PodSpec = { ...podSpec, containers };
+    if (workload.kind === 'command') {
+      spec.volumes = [
+        ...(podSpec.volumes ?? []),
+        ...HOST_PROGRAM_MOUNTS.map((path, i) => ({ name: `host-programs-${i}`, hostPath: { path, type: 'Directory' } })),
+        { name: 'app-folder', hostPath: { path: workload.cwd, type: 'Directory' } },
+      ];
+      spec.securityContext = { ...podSpec.securityContext, runAsNonRoot: workload.uid !== 0, runAsUser: workload.uid, runAsGroup: workload.gid, fsGroup: workload.gid };
+    }
     return {
       ...object,
       spec: {
         ...object.spec,
         ...(input.replicas ? { replicas: input.replicas } : {}),
-        template: { ...object.spec?.template, spec: { ...object.spec?.template?.spec, containers } },
+        template: { ...object.spec?.template, spec },
       },
     };
   });
+}
+
+/** Imports the workload's image into containerd; returns the reference the Deployment uses. */
+async function workloadImage(layout: Layout, workload: Workload, log: (line: string) => void): Promise<string> {
+  if (workload.kind === 'image') {
+    const imported = await ctr(layout, ['images', 'import', '--all-platforms', workload.archive]);
+    const ref = /unpacking (\S+) \(sha256:/.exec(imported.all ?? '')?.[1];
+    if (imported.exitCode !== 0 || !ref) {
+      throw errors.SLO_ERR_ENV_PROCESS_FAILED(`ctr images import ${workload.archive} failed: ${(imported.all ?? '').trim() || 'no image name in the tarball'}`,
+        'pass an OCI or docker-archive tarball with a name, e.g. `docker save -o app.tar myapp:1` or `buildah push myapp oci-archive:app.tar:myapp:1`');
+    }
+    return ref;
+  }
+  const image = workload.kind === 'command' ? await hostRunnerImage({ log }) : await referenceAppImage({ log });
+  await importImage(layout, image.archive, image.ref);
+  return image.ref;
+}
+
+interface HpaPolicy { periodSeconds: number; [key: string]: unknown }
+interface HpaRules { stabilizationWindowSeconds?: number; policies?: HpaPolicy[]; [key: string]: unknown }
+interface HpaObject { kind: string; spec?: { behavior?: { scaleUp?: HpaRules; scaleDown?: HpaRules } } }
+
+/**
+ * The overlay's HPA with its behavior windows (stabilization, policy periods) multiplied by `timeScale`
+ * (pure): what a compressed profile compresses in the HPA itself. Kubernetes allows periods of 1 s up.
+ */
+export function compressHpa<T extends HpaObject>(object: T, timeScale: number | undefined): T {
+  const behavior = object.spec?.behavior;
+  if (object.kind !== 'HorizontalPodAutoscaler' || !behavior || timeScale === undefined || timeScale >= 1) return object;
+  const scale = (seconds: number) => Math.max(1, Math.round(seconds * timeScale));
+  const rules = (r: HpaRules | undefined): HpaRules | undefined => r && {
+    ...r,
+    ...(r.stabilizationWindowSeconds ? { stabilizationWindowSeconds: scale(r.stabilizationWindowSeconds) } : {}),
+    ...(r.policies ? { policies: r.policies.map((p) => ({ ...p, periodSeconds: scale(p.periodSeconds) })) } : {}),
+  };
+  const scaleUp = rules(behavior.scaleUp);
+  const scaleDown = rules(behavior.scaleDown);
+  return { ...object, spec: { ...object.spec, behavior: { ...behavior, ...(scaleUp ? { scaleUp } : {}), ...(scaleDown ? { scaleDown } : {}) } } };
 }
 
 export function secretObject(databaseUrl: string): object {
@@ -75,17 +163,17 @@ export function secretObject(databaseUrl: string): object {
   };
 }
 
-export function referenceAppStep(layout: Layout, input: ReferenceAppInput): Step {
+export function referenceAppStep(layout: Layout, input: ReferenceAppInput, onImage: (ref: string) => void = () => undefined): Step {
   return {
     name: 'reference-app',
     async up(ctx) {
-      const image = await referenceAppImage({ log: input.log });
-      await importImage(layout, image.archive, image.ref);
-      await tagReferenceImage(layout, input.version);
+      const built = await workloadImage(layout, input.workload, input.log);
+      const image = await tagImage(layout, built, input.version);
+      onImage(image);
       const rendered = await kubectl(layout, ['kustomize', OVERLAY]);
       if (rendered.exitCode !== 0) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`kubectl kustomize ${OVERLAY} failed: ${(rendered.all ?? '').trim()}`);
       const objects = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as KubeObject).filter(Boolean);
-      const namespaceFirst = [...objects.filter((o) => o.kind === 'Namespace'), secretObject(input.databaseUrl), ...customise(objects.filter((o) => o.kind !== 'Namespace'), input)];
+      const namespaceFirst = [...objects.filter((o) => o.kind === 'Namespace'), secretObject(input.databaseUrl), ...customise(objects.filter((o) => o.kind !== 'Namespace'), { ...input, image }).map((o) => compressHpa(o as HpaObject & KubeObject, input.timeScale))];
       for (const object of namespaceFirst) {
         // One object at a time, namespace first: a List would race the namespace's creation.
         const applied = await kubectl(layout, ['apply', '-f', '-'], JSON.stringify(object));

@@ -45,8 +45,8 @@ export function selectSteps(suite: ResolvedSuite, names: string[] | undefined): 
 /** Everything that can be wrong with the input, found before any side effect. */
 export async function prepareRun(options: CommonOptions): Promise<PreparedRun> {
   const cluster = parseClusterName(options.cluster);
-  if (options.app !== undefined && cluster !== 'local') {
-    throw errors.SLO_ERR_CLI_USAGE(`--app only applies to --cluster local, not ${cluster}`, 'on kind or kube, deploy your service and pass --set baseUrl=...');
+  if (options.app !== undefined && cluster !== 'local' && cluster !== 'embedded') {
+    throw errors.SLO_ERR_CLI_USAGE(`--app only applies to --cluster local or embedded, not ${cluster}`, 'on kind or kube, deploy your service and pass --set baseUrl=...');
   }
   if (options.app !== undefined && options.app.trim() === '') throw errors.SLO_ERR_CLI_USAGE('--app needs a command, e.g. --app "node server.js"');
   const specFile = options.config ? resolve(options.config) : null;

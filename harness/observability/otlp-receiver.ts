@@ -39,7 +39,7 @@ export function countSpans(body: OtlpJson, into: TraceStats): void {
   }
 }
 
-export async function startOtlpReceiver(host = '127.0.0.1'): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(host: string = '127.0.0.1'): Promise<OtlpReceiver> {
   const stats: TraceStats = { batches: 0, spans: 0, services: {}, spanNames: {} };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
