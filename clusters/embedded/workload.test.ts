@@ -10,7 +10,7 @@ import { metricResolutionS } from './addons.ts';
 import { parseLdd, REFERENCE_APP_DIR } from './app-image.ts';
 import { hpaClockArgs } from './controller-manager.ts';
 import { collectPodLogs, criLogText } from './pod-logs.ts';
-import { compressHpa, customise, repositoryOf, secretObject } from './reference-app.ts';
+import { compressHpa, customise, repositoryOf, secretObject, stuckContainer } from './reference-app.ts';
 import { kubernetesBinDir } from './build.ts';
 
 type Obj = { kind: string; metadata: { name: string }; spec?: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -88,6 +88,15 @@ describe('compressed profiles compress the HPA the ways Kubernetes allows', () =
     ]);
     expect(hpaClockArgs({ hpaSyncS: 15, timeScale: 1 })).toEqual(['--horizontal-pod-autoscaler-sync-period=15s']);
     expect([metricResolutionS(0.1), metricResolutionS(1), metricResolutionS(undefined)]).toEqual([10, 15, 15]);
+  });
+});
+
+describe('a service that cannot start', () => {
+  it('is told apart from one still starting', () => {
+    const pod = (name: string, reason?: string) => ({ metadata: { name }, status: { containerStatuses: [{ name: 'app', state: reason ? { waiting: { reason, message: 'back-off 10s' } } : { running: {} } }] } });
+    expect(stuckContainer([pod('a'), pod('b', 'ContainerCreating')])).toBeUndefined();
+    expect(stuckContainer([pod('a'), pod('b', 'CrashLoopBackOff')])).toEqual({ pod: 'b', reason: 'CrashLoopBackOff', message: 'back-off 10s' });
+    expect(stuckContainer([pod('c', 'ErrImageNeverPull')])?.reason).toBe('ErrImageNeverPull');
   });
 });
 
