@@ -3,10 +3,11 @@
 // Two changes on purpose: CoreDNS does not forward to the machine's resolver (a test cluster has no
 // business resolving outside names, and pods must not send traffic off this machine), and metrics-server
 // skips verifying the kubelet's self-signed serving certificate (--kubelet-insecure-tls, as on kind).
-import { execa } from 'execa';
 import { errors } from '../../contract/errors.ts';
 import { waitFor } from '../wait.ts';
+import { kubectl } from './kubectl.ts';
 import type { Layout } from './layout.ts';
+import { throwIfStuck } from './stuck-pods.ts';
 import type { Step } from './steps.ts';
 
 const NS = 'kube-system';
@@ -90,7 +91,9 @@ export function corednsObjects(layout: Layout): object[] {
 
 /**
  * metrics-server's resolution: 15 s (its default manifest); 10 s, its minimum, in a compressed profile,
- * so the HPA sees a spike sooner without anything judged differently.
+ * so the HPA sees a spike sooner without anything judged differently. It must exceed the kubelet request
+ * timeout (10 s by default), which is therefore set to half of it (5 s: a kubelet on this machine answers
+ * in milliseconds).
  */
 export function metricResolutionS(timeScale: number | undefined): number {
   return timeScale !== undefined && timeScale < 1 ? 10 : 15;
@@ -132,7 +135,7 @@ export function metricsServerObjects(resolutionS = 15): object[] {
               name: 'metrics-server',
               image: 'localhost/slo-embedded/metrics-server:v0.8.0',
               imagePullPolicy: 'Never',
-              args: ['--cert-dir=/tmp', '--secure-port=10250', '--kubelet-preferred-address-types=InternalIP', '--kubelet-use-node-status-port', `--metric-resolution=${resolutionS}s`, '--kubelet-insecure-tls'],
+              args: ['--cert-dir=/tmp', '--secure-port=10250', '--kubelet-preferred-address-types=InternalIP', '--kubelet-use-node-status-port', `--metric-resolution=${resolutionS}s`, `--kubelet-request-timeout=${Math.min(10, resolutionS / 2)}s`, '--kubelet-insecure-tls'],
               ports: [{ name: 'https', containerPort: 10250, protocol: 'TCP' }],
               resources: { requests: { cpu: '100m', memory: '200Mi' } },
               readinessProbe: { httpGet: { path: '/readyz', port: 'https', scheme: 'HTTPS' }, periodSeconds: 10, failureThreshold: 3, initialDelaySeconds: 20 },
@@ -152,9 +155,6 @@ export function metricsServerObjects(resolutionS = 15): object[] {
   ];
 }
 
-export function kubectl(layout: Layout, args: readonly string[], input?: string) {
-  return execa(`${layout.binDir}/kubectl`, [`--kubeconfig=${layout.adminKubeconfig}`, ...args], { reject: false, all: true, ...(input ? { input } : {}) });
-}
 
 export function addonsStep(layout: Layout, timeScale?: number): Step {
   return {
@@ -164,7 +164,11 @@ export function addonsStep(layout: Layout, timeScale?: number): Step {
       const applied = await kubectl(layout, ['apply', '-f', '-'], JSON.stringify(list));
       if (applied.exitCode !== 0) throw errors.SLO_ERR_KUBE_API(`applying CoreDNS and metrics-server failed: ${(applied.all ?? '').trim()}`);
       for (const name of ['coredns', 'metrics-server']) {
-        await waitFor(async () => ((await kubectl(layout, ['-n', NS, 'rollout', 'status', `deployment/${name}`, '--timeout=5s'])).exitCode === 0 ? true : undefined), {
+        await waitFor(async () => {
+          if ((await kubectl(layout, ['-n', NS, 'rollout', 'status', `deployment/${name}`, '--timeout=5s'])).exitCode === 0) return true;
+          await throwIfStuck(layout, NS);
+          return undefined;
+        }, {
           what: `deployment ${NS}/${name} available`, timeoutMs: 300_000, signal: ctx.signal, intervalMs: 1000,
           hint: `kubectl --kubeconfig=${layout.adminKubeconfig} -n ${NS} describe pods`,
         });

@@ -1,6 +1,6 @@
 // Waits for the node to report Ready: the kubelet registered it, containerd answers over CRI, and the CNI
 // config is in place (the runtime's NetworkReady). Nothing to undo.
-import { kubectl } from './addons.ts';
+import { kubectl } from './kubectl.ts';
 import type { Layout } from './layout.ts';
 import type { Step } from './steps.ts';
 import { waitFor } from '../wait.ts';

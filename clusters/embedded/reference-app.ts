@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { errors } from '../../contract/errors.ts';
 import { waitFor } from '../wait.ts';
-import { kubectl } from './addons.ts';
+import { kubectl } from './kubectl.ts';
 import { hostRunnerImage, REFERENCE_APP_DIR, referenceAppImage } from './app-image.ts';
 import { ctr } from './containerd.ts';
+import { throwIfStuck } from './stuck-pods.ts';
 import { importImage } from './images.ts';
 import type { Layout } from './layout.ts';
 import type { Step } from './steps.ts';
@@ -117,34 +118,6 @@ export function customise(objects: KubeObject[], input: Pick<ReferenceAppInput, 
   });
 }
 
-/** Waiting reasons that do not fix themselves: the service crashes, or its image or config is wrong. */
-const STUCK = new Set(['CrashLoopBackOff', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError', 'InvalidImageName']);
-
-interface PodStatusLike { metadata: { name: string }; status?: { containerStatuses?: { name: string; state?: { waiting?: { reason?: string; message?: string } } }[] } }
-
-/** The first container stuck for good, as one line (pure). */
-export function stuckContainer(pods: readonly PodStatusLike[]): { pod: string; reason: string; message: string } | undefined {
-  for (const pod of pods) {
-    for (const c of pod.status?.containerStatuses ?? []) {
-      const waiting = c.state?.waiting;
-      if (waiting?.reason && STUCK.has(waiting.reason)) return { pod: pod.metadata.name, reason: waiting.reason, message: waiting.message ?? '' };
-    }
-  }
-  return undefined;
-}
-
-/** Ends the wait at once, with the service's last words, instead of a five-minute timeout. */
-async function throwIfStuck(layout: Layout): Promise<void> {
-  const listed = await kubectl(layout, ['-n', APP_NAMESPACE, 'get', 'pods', '-o', 'json']);
-  if (listed.exitCode !== 0) return;
-  const stuck = stuckContainer((JSON.parse(listed.stdout) as { items: PodStatusLike[] }).items);
-  if (!stuck) return;
-  const logs = stuck.reason === 'CrashLoopBackOff' ? await kubectl(layout, ['-n', APP_NAMESPACE, 'logs', stuck.pod, '--previous', '--tail=20']) : undefined;
-  const lastWords = (logs?.stdout ?? '').trim().split('\n').filter((l) => l.trim() !== '').slice(-2).join(' | ');
-  throw errors.SLO_ERR_ENV_PROCESS_FAILED(`the service's pod ${stuck.pod} is in ${stuck.reason}${stuck.message ? ` (${stuck.message.split('\n')[0]})` : ''}${lastWords ? `: ${lastWords}` : ''}`,
-    `kubectl --kubeconfig=${layout.adminKubeconfig} -n ${APP_NAMESPACE} describe pod ${stuck.pod}`);
-}
-
 /** Imports the workload's image into containerd; returns the reference the Deployment uses. */
 async function workloadImage(layout: Layout, workload: Workload, log: (line: string) => void): Promise<string> {
   if (workload.kind === 'image') {
@@ -209,7 +182,7 @@ export function referenceAppStep(layout: Layout, input: ReferenceAppInput, onIma
       }
       await waitFor(async () => {
         if ((await kubectl(layout, ['-n', APP_NAMESPACE, 'rollout', 'status', `deployment/${APP_DEPLOYMENT}`, '--timeout=5s'])).exitCode === 0) return true;
-        await throwIfStuck(layout);
+        await throwIfStuck(layout, APP_NAMESPACE);
         return undefined;
       }, {
         what: `deployment ${APP_NAMESPACE}/${APP_DEPLOYMENT} available`, timeoutMs: 300_000, signal: ctx.signal, intervalMs: 1000,

@@ -10,7 +10,8 @@ import { metricResolutionS } from './addons.ts';
 import { parseLdd, REFERENCE_APP_DIR } from './app-image.ts';
 import { hpaClockArgs } from './controller-manager.ts';
 import { collectPodLogs, criLogText } from './pod-logs.ts';
-import { compressHpa, customise, repositoryOf, secretObject, stuckContainer } from './reference-app.ts';
+import { compressHpa, customise, repositoryOf, secretObject } from './reference-app.ts';
+import { stuckContainer } from './stuck-pods.ts';
 import { kubernetesBinDir } from './build.ts';
 
 type Obj = { kind: string; metadata: { name: string }; spec?: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
