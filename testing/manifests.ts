@@ -16,7 +16,9 @@ import { ensureKustomize } from '../harness/setup/kustomize.ts';
 /** The reference service's manifests (kustomize base and overlays). */
 export const K8S_DIR = fileURLToPath(new URL('../reference-app/k8s/', import.meta.url));
 const SCHEMAS_DIR = fileURLToPath(new URL('./schemas/', import.meta.url));
-export const OVERLAYS = ['kind', 'staging'] as const;
+export const OVERLAYS = ['kind', 'staging', 'embedded'] as const;
+/** Overlays whose database is the CloudNativePG Cluster of the base (embedded: PostgreSQL HA on the host, for now). */
+export const CNPG_OVERLAYS: readonly Overlay[] = ['kind', 'staging'];
 export type Overlay = (typeof OVERLAYS)[number];
 
 export interface KubeObject {

@@ -2,7 +2,7 @@
 // the properties the SLO suite relies on (zero-downtime rollout, autoscaling range, probes, hardening,
 // who opted into disruptions). Nothing here talks to a cluster.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { OVERLAYS, renderOverlay, validateObject, type KubeObject, type Overlay } from '../testing/manifests.ts';
+import { CNPG_OVERLAYS, OVERLAYS, renderOverlay, validateObject, type KubeObject, type Overlay } from '../testing/manifests.ts';
 
 const rendered = new Map<Overlay, KubeObject[]>();
 
@@ -27,7 +27,7 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     const problems = objects(overlay).flatMap((o) => validateObject(o).map((p) => `${o.kind}/${o.metadata.name}: ${p}`));
     expect(problems).toEqual([]);
     expect(objects(overlay).map((o) => o.kind).sort()).toEqual(expect.arrayContaining(
-      ['Cluster', 'Deployment', 'HorizontalPodAutoscaler', 'Namespace', 'PodDisruptionBudget', 'Service']));
+      [...(CNPG_OVERLAYS.includes(overlay) ? ['Cluster'] : []), 'Deployment', 'HorizontalPodAutoscaler', 'Namespace', 'PodDisruptionBudget', 'Service']));
   });
 
   it('puts every namespaced object in the overlay namespace', () => {
@@ -86,19 +86,41 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     expect(seconds).toBeLessThanOrEqual(120);
   });
 
+  it('is back from 20 to 3 replicas well inside the default spec\'s budget once the load is gone', () => {
+    const hpa = one(overlay, 'HorizontalPodAutoscaler').spec;
+    const down = hpa.behavior.scaleDown;
+    // Idle replicas want min replicas at once; the stabilization window, then one policy period per step.
+    let replicas = 20;
+    let seconds = down.stabilizationWindowSeconds as number;
+    while (replicas > 3) {
+      const steps = down.policies.map((p: { type: string; value: number }) => (p.type === 'Percent' ? Math.floor(replicas * p.value / 100) : p.value));
+      const step = down.selectPolicy === 'Min' ? Math.min(...steps) : Math.max(...steps);
+      replicas = Math.max(3, replicas - Math.max(1, step));
+      seconds += down.policies[0].periodSeconds as number;
+    }
+    // slo.yaml: scaling.backToMinWithinS 900. Two thirds of it leaves the HPA's metric lag room.
+    expect(seconds).toBeLessThanOrEqual(600);
+  });
+
   it('keeps a disruption budget and points the app at the CloudNativePG primary', () => {
     expect(one(overlay, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
+    const env = one(overlay, 'Deployment').spec.template.spec.containers[0].env;
+    if (!CNPG_OVERLAYS.includes(overlay)) {
+      // The harness writes the same Secret for its host database (clusters/embedded/reference-app.ts).
+      expect(env).toContainEqual({ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'orders-db-app', key: 'uri' } } });
+      return;
+    }
     const db = one(overlay, 'Cluster');
     expect(db.spec.instances).toBe(3);
     expect(db.spec.postgresql.synchronous).toMatchObject({ method: 'any', number: 1 });
-    const env = one(overlay, 'Deployment').spec.template.spec.containers[0].env;
     expect(env).toContainEqual({ name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: `${db.metadata.name}-app`, key: 'uri' } } });
   });
 });
 
 describe('overlay differences', () => {
-  it('opts only the kind namespace into disruptions', () => {
+  it('opts only the harness\'s own namespaces (kind, embedded) into disruptions', () => {
     expect(one('kind', 'Namespace').metadata.labels?.['slo-harness.io/disruptions']).toBe('allowed');
+    expect(one('embedded', 'Namespace').metadata.labels?.['slo-harness.io/disruptions']).toBe('allowed');
     expect(one('staging', 'Namespace').metadata.labels?.['slo-harness.io/disruptions']).toBeUndefined();
   });
 

@@ -156,6 +156,22 @@ export function metricsServerObjects(resolutionS = 15): object[] {
 }
 
 
+function waitForRollout(layout: Layout, name: string, signal: AbortSignal): Promise<true> {
+  return waitFor(async () => {
+    if ((await kubectl(layout, ['-n', NS, 'rollout', 'status', `deployment/${name}`, '--timeout=5s'])).exitCode === 0) return true;
+    await throwIfStuck(layout, NS);
+    return undefined;
+  }, {
+    what: `deployment ${NS}/${name} available`, timeoutMs: 300_000, signal, intervalMs: 1000,
+    hint: `kubectl --kubeconfig=${layout.adminKubeconfig} -n ${NS} describe pods`,
+  });
+}
+
+/**
+ * Applies CoreDNS and metrics-server and waits for CoreDNS (pods need names). metrics-server's own
+ * readiness probe starts after 20 s (its upstream manifest), so its wait is a later step
+ * (`metricsApiStep`), and the service rolls out meanwhile.
+ */
 export function addonsStep(layout: Layout, timeScale?: number): Step {
   return {
     name: 'addons',
@@ -163,18 +179,24 @@ export function addonsStep(layout: Layout, timeScale?: number): Step {
       const list = { apiVersion: 'v1', kind: 'List', items: [...corednsObjects(layout), ...metricsServerObjects(metricResolutionS(timeScale))] };
       const applied = await kubectl(layout, ['apply', '-f', '-'], JSON.stringify(list));
       if (applied.exitCode !== 0) throw errors.SLO_ERR_KUBE_API(`applying CoreDNS and metrics-server failed: ${(applied.all ?? '').trim()}`);
-      for (const name of ['coredns', 'metrics-server']) {
-        await waitFor(async () => {
-          if ((await kubectl(layout, ['-n', NS, 'rollout', 'status', `deployment/${name}`, '--timeout=5s'])).exitCode === 0) return true;
-          await throwIfStuck(layout, NS);
-          return undefined;
-        }, {
-          what: `deployment ${NS}/${name} available`, timeoutMs: 300_000, signal: ctx.signal, intervalMs: 1000,
-          hint: `kubectl --kubeconfig=${layout.adminKubeconfig} -n ${NS} describe pods`,
-        });
-      }
+      await waitForRollout(layout, 'coredns', ctx.signal);
     },
     // Their pods go with the node's teardown (pods.ts); their objects with etcd's data.
+    async down() {},
+  };
+}
+
+/** Up means the metrics API answers: the HPA and `kubectl top` need it from the first second of load. */
+export function metricsApiStep(layout: Layout): Step {
+  return {
+    name: 'metrics-api',
+    async up(ctx) {
+      await waitForRollout(layout, 'metrics-server', ctx.signal);
+      await waitFor(async () => ((await kubectl(layout, ['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes'])).exitCode === 0 ? true : undefined), {
+        what: 'the metrics.k8s.io API', timeoutMs: 120_000, signal: ctx.signal, intervalMs: 1000,
+        hint: `kubectl --kubeconfig=${layout.adminKubeconfig} get apiservice v1beta1.metrics.k8s.io -o yaml`,
+      });
+    },
     async down() {},
   };
 }

@@ -1,6 +1,6 @@
 // The embedded cluster's bring-up as it reads in a runbook: each line one step with its own teardown
 // (steps.ts runs them, and undoes them in reverse).
-import { addonsStep } from './addons.ts';
+import { addonsStep, metricsApiStep } from './addons.ts';
 import { apiserverStep } from './apiserver.ts';
 import { containerdStep } from './containerd.ts';
 import { controllerManagerStep, type ControllerManagerOptions } from './controller-manager.ts';
@@ -17,7 +17,8 @@ import { podsCleanupStep } from './pods.ts';
 import { schedulerStep } from './scheduler.ts';
 import type { Step } from './steps.ts';
 
-export function clusterSteps(layout: Layout, options: ControllerManagerOptions = {}): Step[] {
+/** `workload` steps (the service) run after CoreDNS, while metrics-server is still starting. */
+export function clusterSteps(layout: Layout, options: ControllerManagerOptions = {}, workload: readonly Step[] = []): Step[] {
   return [
     nodeSettingsStep(layout), // record sysctls and mount propagation; / rshared; guard routes
     pkiStep(layout), // CA, serving, front-proxy, client certificates; service-account keys
@@ -33,5 +34,7 @@ export function clusterSteps(layout: Layout, options: ControllerManagerOptions =
     nodeReadyStep(layout),
     kubeProxyStep(layout), // iptables mode
     addonsStep(layout, options.timeScale), // CoreDNS, metrics-server
+    ...workload,
+    metricsApiStep(layout), // metrics.k8s.io answers
   ];
 }

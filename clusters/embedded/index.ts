@@ -47,7 +47,7 @@ function steps(layout: Layout, options: ClusterOptions, app?: Step): Step[] {
     ...(options.autoscalerSyncS ? { hpaSyncS: options.autoscalerSyncS } : {}),
     ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
   };
-  return [...clusterSteps(layout, timing), ...(app ? [app] : [])];
+  return clusterSteps(layout, timing, app ? [app] : []);
 }
 
 /**
