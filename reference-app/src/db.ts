@@ -16,8 +16,35 @@ export interface Logger {
 
 export type PoolSettings = Pick<AppConfig, 'databaseUrl' | 'dbPoolMax' | 'dbStatementTimeoutMs' | 'dbConnectTimeoutMs' | 'instanceId'>;
 
+type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void;
+
+/**
+ * pg.Pool, with its checkout timeout (connectionTimeoutMillis) armed only when a checkout can wait.
+ * pg-pool sets and clears that timer on every checkout, even when an idle connection is there to be handed
+ * over on the next tick and nothing can time out: a Timeout object and two timer-list updates per query for
+ * nothing. When a connection is idle and no checkout is queued ahead, this one is served on the next tick,
+ * so it goes without the timer; whenever it could wait (every connection busy, or a new one to open), the
+ * timeout applies exactly as before, and a new connection's connect attempt keeps its own timeout (pg's
+ * Client reads connectionTimeoutMillis when it is created). A failover still answers 503 within the timeout.
+ */
+class CheckoutPool extends pg.Pool {
+  override connect(): Promise<PoolClient>;
+  override connect(callback: ConnectCallback): void;
+  override connect(callback?: ConnectCallback): Promise<PoolClient> | void {
+    const timeout = this.options.connectionTimeoutMillis;
+    if (!timeout || this.idleCount === 0 || this.waitingCount > 0) return callback ? super.connect(callback) : super.connect();
+    // pg-pool reads the option at the moment connect() decides whether to arm the timer (synchronously).
+    this.options.connectionTimeoutMillis = 0;
+    try {
+      return callback ? super.connect(callback) : super.connect();
+    } finally {
+      this.options.connectionTimeoutMillis = timeout;
+    }
+  }
+}
+
 export function createPool(settings: PoolSettings, log: Logger, max = settings.dbPoolMax): Pool {
-  const pool = new pg.Pool({
+  const pool = new CheckoutPool({
     connectionString: settings.databaseUrl,
     max,
     connectionTimeoutMillis: settings.dbConnectTimeoutMs,

@@ -9,7 +9,8 @@
 // pino 10's own default destination is asynchronous too, but unbounded and with no deadline at exit;
 // this makes the choice explicit rather than a default that has changed between pino versions.
 import { once } from 'node:events';
-import { pino, type Logger } from 'pino';
+import type { FastifyBaseLogger } from 'fastify';
+import { pino, type Bindings, type ChildLoggerOptions, type Logger } from 'pino';
 import type { AppConfig } from './config.ts';
 
 /** About a minute of heavy logging; far more than a healthy reader ever lets build up. */
@@ -68,4 +69,69 @@ function countLines(data: string | Buffer): number {
   let lines = 0;
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
   return Math.max(lines, 1);
+}
+
+type LogMethod = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+type LogArgs = Parameters<Logger['info']>;
+
+/**
+ * A request's logger (Fastify's `request.log`): the parent's child with the request id bound, made on the
+ * first line the request logs. Every line still carries `reqId` (and, when tracing, the trace ids pino's
+ * instrumentation adds at write time); requests that log nothing never pay for a pino child.
+ */
+export class LazyChildLogger implements FastifyBaseLogger {
+  private real: FastifyBaseLogger | undefined;
+
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: Bindings,
+    private readonly options: ChildLoggerOptions,
+  ) {}
+
+  private get logger(): FastifyBaseLogger {
+    return (this.real ??= this.parent.child(this.bindings, this.options));
+  }
+
+  get level(): string {
+    return this.real?.level ?? this.options.level ?? this.parent.level;
+  }
+
+  set level(level: string) {
+    this.logger.level = level;
+  }
+
+  fatal(...args: LogArgs): void {
+    this.write('fatal', args);
+  }
+
+  error(...args: LogArgs): void {
+    this.write('error', args);
+  }
+
+  warn(...args: LogArgs): void {
+    this.write('warn', args);
+  }
+
+  info(...args: LogArgs): void {
+    this.write('info', args);
+  }
+
+  debug(...args: LogArgs): void {
+    this.write('debug', args);
+  }
+
+  trace(...args: LogArgs): void {
+    this.write('trace', args);
+  }
+
+  silent(): void {}
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.logger.child(bindings, options);
+  }
+
+  private write(method: LogMethod, args: LogArgs): void {
+    const logger = this.logger;
+    (logger[method] as (...a: LogArgs) => void).apply(logger, args);
+  }
 }

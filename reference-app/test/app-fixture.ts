@@ -1,5 +1,5 @@
 // buildApp() wired to a real PostgreSQL the way main.ts wires it, minus listen(), for inject() tests.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.ts';
 import { createPool, type Pool } from '../src/db.ts';
 import { EventLoopMonitor } from '../src/loop-monitor.ts';
@@ -17,7 +17,7 @@ export interface AppFixture {
   close(): Promise<void>;
 }
 
-export async function startAppFixture(databaseUrl: string, overrides: { probeIntervalMs?: number; cpuMaxMs?: number } = {}): Promise<AppFixture> {
+export async function startAppFixture(databaseUrl: string, overrides: { probeIntervalMs?: number; cpuMaxMs?: number; logger?: FastifyBaseLogger } = {}): Promise<AppFixture> {
   const settings = { databaseUrl, dbPoolMax: 10, dbStatementTimeoutMs: 3000, dbConnectTimeoutMs: 1000, instanceId: 'test-instance' };
   const pool = createPool(settings, quietLog);
   const readiness = new Readiness(createPool(settings, quietLog, 1), overrides.probeIntervalMs ?? 200, quietLog);
@@ -34,6 +34,7 @@ export async function startAppFixture(databaseUrl: string, overrides: { probeInt
     readiness,
     loop,
     metrics,
+    ...(overrides.logger ? { logger: overrides.logger } : {}),
   });
   return {
     app,

@@ -2,7 +2,7 @@
 // as a failover behind a stable service address looks to the app.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresHandle } from './support/postgres.ts';
-import { inTransaction, readQuery } from '../src/db.ts';
+import { createPool, inTransaction, isConnectionError, readQuery } from '../src/db.ts';
 import { startAppFixture, type AppFixture } from './app-fixture.ts';
 
 let db: PostgresHandle;
@@ -78,6 +78,30 @@ describe('database down and back', () => {
     }
     throw new Error(`no running statement marked ${marker}`);
   }
+
+  it('a checkout that has to wait still times out (the pool skips its timer only when a connection is idle)', async () => {
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const pool = createPool({ databaseUrl: db.url, dbPoolMax: 1, dbStatementTimeoutMs: 5000, dbConnectTimeoutMs: 300, instanceId: 'test' }, quiet);
+    try {
+      // The one connection idle: served at once, many times over, with no timeout in the way.
+      for (let i = 0; i < 20; i++) expect((await pool.query<{ n: number }>('SELECT $1::int AS n', [i])).rows[0]?.n).toBe(i);
+      // The one connection busy: the next checkout waits, and gives up after the connect timeout.
+      const busy = pool.query('SELECT pg_sleep(1.5)');
+      const started = Date.now();
+      const waited = await pool.query('SELECT 1').then(() => null, (error: unknown) => error);
+      const ms = Date.now() - started;
+      expect(String(waited)).toMatch(/timeout exceeded when trying to connect/);
+      expect(isConnectionError(waited)).toBe(true);
+      expect(ms).toBeGreaterThanOrEqual(250);
+      expect(ms).toBeLessThan(1200);
+      await busy;
+      // Two checkouts in one tick with one idle connection: the first takes it, the second waits (timed).
+      const [a, b] = await Promise.all([pool.query('SELECT 1 AS n'), pool.query('SELECT 2 AS n')]);
+      expect([a.rows[0], b.rows[0]]).toEqual([{ n: 1 }, { n: 2 }]);
+    } finally {
+      await pool.end();
+    }
+  });
 
   it('a read whose connection dies mid-query is retried once on a fresh connection', async () => {
     const read = readQuery<{ answer: number }>(fx.pool, "SELECT 42 AS answer, pg_sleep(0.4), 'read-marker' AS m", []);
