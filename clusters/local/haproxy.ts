@@ -63,8 +63,24 @@ backend ${BACKEND}
 `;
 }
 
-/** One command over the admin socket (non-interactive: HAProxy answers and closes). */
-export function socketCommand(socket: string, line: string): Promise<string> {
+/**
+ * One command over the admin socket (non-interactive: HAProxy answers and closes). A busy HAProxy can
+ * have the socket's small accept backlog full for a moment (ECONNREFUSED / EAGAIN on a unix socket): that
+ * is retried a few times with a growing pause, anything else is not.
+ */
+export async function socketCommand(socket: string, line: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await socketCommandOnce(socket, line);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (attempt >= 5 || (code !== 'ECONNREFUSED' && code !== 'EAGAIN')) throw error;
+      await sleep(25 * 2 ** attempt);
+    }
+  }
+}
+
+function socketCommandOnce(socket: string, line: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const conn = createConnection(socket);
     let out = '';
