@@ -111,6 +111,14 @@ export async function readQuery<R extends pg.QueryResultRow>(pool: Pool, text: s
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // pg-pool listens for errors only on idle clients. A connection cut while this one is checked out but
+  // between two statements (a failover: HAProxy shuts the session) is emitted as 'error' on the client,
+  // and an 'error' nobody listens to crashes the process. Remember it instead: the next statement fails
+  // with it, the write answers 503, and release(broken) destroys the connection.
+  const onError = (err: Error) => {
+    broken ??= err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -126,6 +134,7 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     }
     throw err;
   } finally {
+    client.off('error', onError);
     // release(err) destroys the connection instead of handing a half-dead one to the next request.
     client.release(broken);
   }

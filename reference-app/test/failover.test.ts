@@ -110,6 +110,30 @@ describe('database down and back', () => {
     expect(result.rows[0]?.answer).toBe(42);
   });
 
+  it('a connection cut between two statements of a transaction fails that write, and the process lives on', async () => {
+    // Seen on a real cluster during a failover: HAProxy cuts the session while the client sits between
+    // BEGIN and INSERT; pg then emits 'error' on the checked-out client, which crashed the replica.
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const write = inTransaction(fx.pool, async (client) => {
+        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await fx.pool.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+        // Idle on the client until the server's goodbye has arrived and been emitted.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await client.query("INSERT INTO orders (item_id, quantity, idempotency_key) VALUES (1, 1, 'between-statements')");
+      });
+      // A connection error, so the route answers 503 write_not_confirmed, as for a cut mid-statement.
+      expect(isConnectionError(await write.then(() => null, (error: unknown) => error))).toBe(true);
+      expect(uncaught).toEqual([]);
+      const { rows } = await fx.pool.query("SELECT count(*)::int AS n FROM orders WHERE idempotency_key = 'between-statements'");
+      expect(rows[0]).toEqual({ n: 0 });
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
   it('a write whose connection dies mid-transaction is NOT retried and leaves no row', async () => {
     const write = inTransaction(fx.pool, async (client) => {
       await client.query("INSERT INTO orders (item_id, quantity, idempotency_key) VALUES (1, 1, 'write-marker-key')");
