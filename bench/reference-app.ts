@@ -5,6 +5,9 @@
 //   npx tsx bench/reference-app.ts --profile    # ~1 minute; CPU profile, loop delay and GC of both at the fixed rate
 //   flags: --rounds 7 --round-s 4 --warmup-s 2 --rate 300 --rate-rounds 3 --rate-s 12 --pipelining 1 --no-pin
 //          --entry <another build's server.ts, relative to the repository root> --keep (keep profiles)
+//          --before <an earlier build's server.ts>: measured in the same interleaved rounds as a third server
+//          (bare, before, reference, then reference, before, bare, ...), so a change is judged against the
+//          same seconds of the machine rather than against another run
 //
 // 1. Throughput: /health and /api/items/:id with autocannon (16 keep-alive connections, closed loop), in
 //    interleaved rounds (bare, reference, then reference, bare, ...). Each reference round is paired with the
@@ -80,7 +83,7 @@ async function runBareServer(): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // Processes, pinning and CPU accounting.
 interface Target {
-  name: 'bare' | 'reference';
+  name: 'bare' | 'reference' | 'before';
   baseUrl: string;
   child: ChildProcess;
   pid: number;
@@ -475,6 +478,8 @@ interface BenchOptions {
   keep: boolean;
   /** The reference service's entry point, relative to the repository root (another build to compare). */
   entry: string;
+  /** An earlier build's entry point, measured in the same interleaved rounds (before / after). */
+  before: string | undefined;
   pipelining: number;
 }
 
@@ -492,6 +497,7 @@ function parseOptions(): BenchOptions {
       'no-pin': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       entry: { type: 'string', default: REFERENCE_ENTRY },
+      before: { type: 'string' },
       pipelining: { type: 'string', default: '1' },
       'bare-server': { type: 'boolean', default: false },
     },
@@ -513,6 +519,7 @@ function parseOptions(): BenchOptions {
     pin: !values['no-pin'],
     keep: values.keep,
     entry: values.entry,
+    before: values.before,
     pipelining: positive('pipelining', values.pipelining),
   };
 }
@@ -552,54 +559,65 @@ async function runBench(): Promise<void> {
 
     const reference = await startTarget('reference', ['--import', 'tsx', options.entry], referenceEnv(db), '/ready', pin);
     targets.push(reference);
+    const before = options.before === undefined ? undefined : await startTarget('before', ['--import', 'tsx', options.before], referenceEnv(db), '/ready', pin);
+    if (before) targets.push(before);
     const bare = await startTarget('bare', ['--import', 'tsx', THIS_FILE, '--bare-server'], { DATABASE_URL: db.url }, '/health', pin);
     targets.push(bare);
+    // Each build is paired with the bare round of the same pass; with --before, all three take turns.
+    const builds = before ? [before, reference] : [reference];
+    const rotation = [bare, ...(before ? [before] : []), reference];
+    const buildLabel = (name: Target['name']): string => (name === 'before' ? ' (before)' : before ? ' (after)' : '');
 
     const rows: string[] = [];
     const detail: string[] = [];
     for (const path of ['/health', 'items']) {
       const label = path === 'items' ? '/api/items/:id' : path;
-      for (const target of [bare, reference]) await throughputRound(target, path, options.warmupS, options.pipelining);
-      const rounds = { bare: [] as Round[], reference: [] as Round[] };
+      for (const target of rotation) await throughputRound(target, path, options.warmupS, options.pipelining);
+      const rounds: Record<Target['name'], Round[]> = { bare: [], reference: [], before: [] };
       for (let round = 0; round < options.rounds; round++) {
-        // Alternate who goes first so neither server always runs right after the other's burst.
-        const order = round % 2 === 0 ? [bare, reference] : [reference, bare];
+        // Alternate the order so no server always runs right after another's burst.
+        const order = round % 2 === 0 ? rotation : [...rotation].reverse();
         for (const target of order) rounds[target.name].push(await throughputRound(target, path, options.roundS, options.pipelining));
       }
-      const ratios = rounds.reference.map((r, i) => r.rps / (rounds.bare[i]?.rps ?? Number.NaN));
-      const cpuRatios = rounds.reference.map((r, i) => (rounds.bare[i]?.cpuUsPerRequest ?? Number.NaN) / r.cpuUsPerRequest);
-      const failed = [...rounds.bare, ...rounds.reference].reduce((n, r) => n + r.failed, 0);
-      rows.push(`| ${label} | ${medianOf(rounds.bare.map((r) => r.rps)).toFixed(0)} | ${medianOf(rounds.reference.map((r) => r.rps)).toFixed(0)} | ${spread(ratios)} | ` +
-        `${medianOf(rounds.bare.map((r) => r.cpuUsPerRequest)).toFixed(1)} / ${medianOf(rounds.reference.map((r) => r.cpuUsPerRequest)).toFixed(1)} | ${spread(cpuRatios)} | ${failed} |`);
-      for (const name of ['bare', 'reference'] as const) {
-        const rs = rounds[name];
-        detail.push(`| ${label} | ${name} | ${rs.map((r) => r.rps.toFixed(0)).join(', ')} | ` +
+      for (const build of builds) {
+        const mine = rounds[build.name];
+        const ratios = mine.map((r, i) => r.rps / (rounds.bare[i]?.rps ?? Number.NaN));
+        const cpuRatios = mine.map((r, i) => (rounds.bare[i]?.cpuUsPerRequest ?? Number.NaN) / r.cpuUsPerRequest);
+        const failed = [...rounds.bare, ...mine].reduce((n, r) => n + r.failed, 0);
+        rows.push(`| ${label}${buildLabel(build.name)} | ${medianOf(rounds.bare.map((r) => r.rps)).toFixed(0)} | ${medianOf(mine.map((r) => r.rps)).toFixed(0)} | ${spread(ratios)} | ` +
+          `${medianOf(rounds.bare.map((r) => r.cpuUsPerRequest)).toFixed(1)} / ${medianOf(mine.map((r) => r.cpuUsPerRequest)).toFixed(1)} | ${spread(cpuRatios)} | ${failed} |`);
+        process.stderr.write(`${label}${buildLabel(build.name)}: ratio ${spread(ratios)}, capacity ${spread(cpuRatios)}\n`);
+      }
+      for (const target of rotation) {
+        const rs = rounds[target.name];
+        detail.push(`| ${label} | ${target.name} | ${rs.map((r) => r.rps.toFixed(0)).join(', ')} | ` +
           `${spread(rs.map((r) => r.serverCpu))} | ${spread(rs.map((r) => r.generatorCpu))} | ${spread(rs.map((r) => r.postgresCpu))} | ${limitedBy(rs, pin)} |`);
       }
-      process.stderr.write(`${label}: ratio ${spread(ratios)}\n`);
     }
 
-    // Tail latency at a fixed rate: warm both up, then interleaved rounds.
-    for (const target of [bare, reference]) await fixedRate(target, options.rate, 2);
-    const latency = { bare: [] as LatencyRun[], reference: [] as LatencyRun[] };
+    // Tail latency at a fixed rate: warm all up, then interleaved rounds.
+    for (const target of rotation) await fixedRate(target, options.rate, 2);
+    const latency: Record<Target['name'], LatencyRun[]> = { bare: [], reference: [], before: [] };
     for (let round = 0; round < options.rateRounds; round++) {
-      const order = round % 2 === 0 ? [bare, reference] : [reference, bare];
+      const order = round % 2 === 0 ? rotation : [...rotation].reverse();
       for (const target of order) latency[target.name].push(await fixedRate(target, options.rate, options.rateS));
     }
     const latencyRows: string[] = [];
     const pooledP99: Record<string, number> = {};
-    for (const name of ['bare', 'reference'] as const) {
-      const runs = latency[name];
+    const roundP99 = (run: LatencyRun | undefined): number => percentile([...(run?.latenciesMs ?? [])].sort((a, b) => a - b), 99);
+    for (const target of rotation) {
+      const runs = latency[target.name];
       const pooled = runs.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
-      pooledP99[name] = percentile(pooled, 99);
-      const roundP99 = runs.map((r) => percentile([...r.latenciesMs].sort((a, b) => a - b), 99));
+      pooledP99[target.name] = percentile(pooled, 99);
       const achieved = runs.reduce((n, r) => n + r.sent, 0) / runs.reduce((s, r) => s + r.seconds, 0);
-      latencyRows.push(`| ${name} | ${pooled.length} | ${achieved.toFixed(0)} | ${percentile(pooled, 50).toFixed(2)} | **${percentile(pooled, 99).toFixed(2)}** | ` +
-        `${spread(roundP99)} | ${percentile(pooled, 99.9).toFixed(2)} | ${(pooled.at(-1) ?? 0).toFixed(1)} | ${medianOf(runs.map((r) => r.cpuUsPerRequest)).toFixed(0)} | ${runs.reduce((n, r) => n + r.failed, 0)} |`);
+      latencyRows.push(`| ${target.name} | ${pooled.length} | ${achieved.toFixed(0)} | ${percentile(pooled, 50).toFixed(2)} | **${percentile(pooled, 99).toFixed(2)}** | ` +
+        `${spread(runs.map(roundP99))} | ${percentile(pooled, 99.9).toFixed(2)} | ${(pooled.at(-1) ?? 0).toFixed(1)} | ${medianOf(runs.map((r) => r.cpuUsPerRequest)).toFixed(0)} | ${runs.reduce((n, r) => n + r.failed, 0)} |`);
     }
-    const p99Ratio = (pooledP99.reference ?? Number.NaN) / (pooledP99.bare ?? Number.NaN);
-    const roundP99Ratios = latency.reference.map((r, i) => percentile([...r.latenciesMs].sort((a, b) => a - b), 99)
-      / percentile([...(latency.bare[i]?.latenciesMs ?? [])].sort((a, b) => a - b), 99));
+    const p99Lines = builds.map((build) => {
+      const ratio = (pooledP99[build.name] ?? Number.NaN) / (pooledP99.bare ?? Number.NaN);
+      const perRound = latency[build.name].map((r, i) => roundP99(r) / roundP99(latency.bare[i]));
+      return `${build.name} / bare p99 = **${ratio.toFixed(2)}** (goal <= 1.5; per round ${spread(perRound)})`;
+    });
 
     const minutes = ((Date.now() - began) / 60_000).toFixed(1);
     const lines = [
@@ -608,8 +626,7 @@ async function runBench(): Promise<void> {
       ...rows,
       '',
       `p99 at a fixed ${options.rate} requests/s of \`/api/items/:id\` (open loop, latency from the moment each request was due; ` +
-        `${options.rateRounds} interleaved rounds of ${options.rateS} s per server, pooled): reference / bare p99 = **${p99Ratio.toFixed(2)}** ` +
-        `(goal <= 1.5; per round ${spread(roundP99Ratios)})`,
+        `${options.rateRounds} interleaved rounds of ${options.rateS} s per server, pooled): ${p99Lines.join('; ')}`,
       '',
       '| server | samples | achieved req/s | p50 ms | p99 ms (pooled) | p99 ms per round min / **median** / max | p99.9 ms | max ms | server CPU us/request | failed |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
