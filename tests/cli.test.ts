@@ -52,6 +52,8 @@ describe('refused before anything starts: one line naming the problem, nothing w
     ['missing spec', ['run', '--config', 'nope.yaml'], /^SLO_ERR_SPEC_NOT_FOUND: --config file "nope.yaml" does not exist/],
     ['--app on kube', ['run', '--cluster', 'kube', '--app', 'node x.js'], /^SLO_ERR_CLI_USAGE: --app only applies to --cluster local/],
     ['missing run folder', ['verify', '/nonexistent/run'], /^SLO_ERR_RUN_DIR_INVALID: /],
+    ['missing image tarball on embedded', ['run', '--cluster', 'embedded', '--set', 'image=/nonexistent/app.tar'], /^SLO_ERR_CLI_USAGE: --set image=\/nonexistent\/app\.tar: no such image tarball/],
+    ['--app and an image on embedded', ['run', '--cluster', 'embedded', '--app', 'node x.js', '--set', `image=${TINY}`], /^SLO_ERR_CLI_USAGE: --app and --set image= both name the service to run/],
     ['unknown engine', ['run', '--engine', 'jmeter'], /^SLO_ERR_CLI_USAGE: --engine must be one of embedded, k6, got "jmeter"/],
     ['a k6 script on the embedded engine', ['run', '--config', TINY, '--profile', 'tiny', '--scenario', K6_SCRIPT], /^SLO_ERR_CLI_USAGE: step "steady": .*mine\.k6\.ts is a k6 script, which only the k6 engine runs \(add --engine k6/],
     ['a module that declares no scenario', ['run', '--config', TINY, '--profile', 'tiny', '--scenario', 'scenarios/lib/plan.ts'], /^SLO_ERR_SCENARIO_UNKNOWN: .*does not default-export a scenario/],
