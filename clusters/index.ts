@@ -4,17 +4,25 @@
 import type { ClusterFactory } from './types.ts';
 
 export const clusterAdapters = {
-  local: async () => (await import('./local/index.ts')).createLocalCluster,
+  // The default: a real single-node Kubernetes built and run on this machine (root). `embedded` is the
+  // same adapter under the name it had before it became the default.
+  local: async () => (await import('./embedded/index.ts')).createEmbeddedCluster,
+  embedded: async () => (await import('./embedded/index.ts')).createEmbeddedCluster,
+  // STAND-IN: the process emulation (replicas as processes behind HAProxy, an HPA and rollouts of its
+  // own). Kept only for the fast whole-command tests until they move to the real cluster; it goes then.
+  processes: async () => (await import('./local/index.ts')).createLocalCluster,
   kind: async () => (await import('./kind/index.ts')).createKindCluster,
   kube: async () => (await import('./kube/index.ts')).createKubeCluster,
-  embedded: async () => (await import('./embedded/index.ts')).createEmbeddedCluster,
 } as const satisfies Record<string, () => Promise<ClusterFactory>>;
 
 export type ClusterName = keyof typeof clusterAdapters;
+
+/** The adapters that are the embedded Kubernetes cluster (root; built from source here). */
+export const EMBEDDED_ADAPTERS: ReadonlySet<ClusterName> = new Set(['local', 'embedded']);
 
 export function loadClusterAdapter(name: ClusterName): Promise<ClusterFactory> {
   return clusterAdapters[name]();
 }
 
 /** Which adapters run on this machine's own processes (and so need the local Debian packages). */
-export const LOCAL_ADAPTERS: ReadonlySet<ClusterName> = new Set(['local', 'embedded']);
+export const LOCAL_ADAPTERS: ReadonlySet<ClusterName> = new Set(['local', 'embedded', 'processes']);

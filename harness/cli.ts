@@ -5,7 +5,7 @@ import { errors, isSloError } from '../contract/errors.ts';
 import { HARNESS_VERSION } from './version.ts';
 import type { CommonOptions } from './commands/options.ts';
 
-const clusterOption = () => new Option('--cluster <name>', 'target: local (real processes here), embedded (a real single-node Kubernetes built here; root), kind, or kube (an existing context)').default('local');
+const clusterOption = () => new Option('--cluster <name>', 'target: local (a real single-node Kubernetes built and run here; root), kind, kube (an existing context), or processes (a process emulation without Kubernetes, for fast tests)').default('local');
 const configOption = () => new Option('--config <file>', 'SLO spec (slo.yaml); the built-in defaults when absent');
 const profileOption = () => new Option('--profile <name>', 'quick (minutes, for CI) or full (nightly)').default('quick');
 const outOption = () => new Option('--out <dir>', 'folder for run folders').default('runs');

@@ -1,6 +1,8 @@
 // Whole-command tests: the real `slo` binary in a child process, its stdout, stderr and exit code, as a user
 // or a CI job sees them. Runs use the local target with the local cluster's stand-in service (no database,
-// a few seconds of load from the embedded engine), so each finishes in seconds.
+// a few seconds of load from the embedded engine), so each finishes in seconds. They name the process
+// emulation (`--cluster processes`, a stand-in) explicitly: the default target is the real Kubernetes cluster
+// (tests/embedded-cluster.test.ts, tests/suite-on-kubernetes.test.ts).
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -16,7 +18,7 @@ const K6_SCRIPT = join(ROOT, 'tests', 'fixtures', 'mine.k6.ts');
 const work = mkdtempSync(join(tmpdir(), 'slo-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const LOCAL_WITHOUT_DB = ['--app', STAND_IN_COMMAND, '--set', 'database=false', '--set', 'prometheus=false', '--set', 'hpa=false'];
+const LOCAL_WITHOUT_DB = ['--cluster', 'processes', '--app', STAND_IN_COMMAND, '--set', 'database=false', '--set', 'prometheus=false', '--set', 'hpa=false'];
 
 function slo(args: string[], options: { out?: string } = {}): ResultPromise<{ reject: false; cwd: string; env: Record<string, string> }> {
   return execa(process.execPath, [SLO, ...args, ...(options.out ? ['--out', options.out] : [])], {
@@ -106,7 +108,7 @@ describe('refused before anything starts: one line naming the problem, nothing w
   });
 });
 
-describe('runs on the local target', () => {
+describe('runs on the process stand-in target', () => {
   let passedRun = '';
 
   it('exit 0 when every SLO holds, with all four reports', async () => {
@@ -170,7 +172,7 @@ describe('runs on the local target', () => {
 
   it('exit 3 when the environment breaks: the service never becomes ready', async () => {
     const out = join(work, 'broken');
-    const result = await slo(['run', '--config', TINY, '--profile', 'tiny', '--app', 'sh -c "exit 1"', '--set', 'database=false', '--set', 'prometheus=false', '--set', 'hpa=false'], { out });
+    const result = await slo(['run', '--config', TINY, '--profile', 'tiny', '--cluster', 'processes', '--app', 'sh -c "exit 1"', '--set', 'database=false', '--set', 'prometheus=false', '--set', 'hpa=false'], { out });
     expect(result.exitCode, result.stdout + result.stderr).toBe(3);
     expect(result.stdout).toMatch(/^ABORTED: /m);
     const [runDir] = runDirs(out);

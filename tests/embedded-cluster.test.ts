@@ -39,7 +39,7 @@ describe.runIf(root)('the embedded cluster: slo up, then a killed harness reaped
 
   beforeAll(async () => {
     before = await hostState();
-    up = slo(['up', '--cluster', 'embedded', '--out', work]);
+    up = slo(['up', '--out', work]); // no --cluster: the default target is this real cluster
     up.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     let exited = false;
     void up.finally(() => { exited = true; });

@@ -95,7 +95,7 @@ function readSettings(settings: ClusterOptions['settings'] = {}): LocalSettings 
 const SOURCE = 'cluster/local';
 
 class LocalCluster implements Cluster {
-  readonly name = 'local';
+  readonly name = 'processes';
   private readonly settings: LocalSettings;
   private readonly replicas: { min: number; max: number; initial: number };
   private version: string;

@@ -14,7 +14,7 @@ import { createLoadEngine, resolveStepScenario, runLoad } from '../../load/index
 import { findCapacity, judgeProbe } from '../capacity.ts';
 import { stepParams } from '../run-suite.ts';
 import { HARNESS_SOURCE } from '../actions.ts';
-import { LOCAL_ADAPTERS, loadClusterAdapter } from '../../clusters/index.ts';
+import { EMBEDDED_ADAPTERS, LOCAL_ADAPTERS, loadClusterAdapter } from '../../clusters/index.ts';
 import { errors } from '../../contract/errors.ts';
 import { isQuiet, parseClusterName, parseEngineName, parsePositiveNumber, parseSettings, type CommonOptions } from './options.ts';
 import { abortOnSignals } from './run.ts';
@@ -35,7 +35,7 @@ export async function capacityCommand(options: CommonOptions): Promise<number> {
   const controller = new AbortController();
   const release = abortOnSignals(controller, terminal);
   try {
-    await ensureToolchain({ log: (l) => terminal.log(l), needsLocalTarget: LOCAL_ADAPTERS.has(clusterName), needsEmbeddedCluster: clusterName === 'embedded' });
+    await ensureToolchain({ log: (l) => terminal.log(l), needsLocalTarget: LOCAL_ADAPTERS.has(clusterName), needsEmbeddedCluster: EMBEDDED_ADAPTERS.has(clusterName) });
     const engine = createLoadEngine(engineName);
     await engine.prepare((l) => terminal.log(l));
     const id = newRunId();

@@ -13,7 +13,7 @@ import { createLoadEngine, isK6Script, resolveScenario, resolveStepScenario, typ
 import { TimelineWriter } from '../timeline-file.ts';
 import { createTerminal, type Terminal } from '../progress.ts';
 import { startSelfTracing } from '../self-tracing.ts';
-import { LOCAL_ADAPTERS, loadClusterAdapter, type ClusterName } from '../../clusters/index.ts';
+import { EMBEDDED_ADAPTERS, LOCAL_ADAPTERS, loadClusterAdapter, type ClusterName } from '../../clusters/index.ts';
 import type { Cluster } from '../../clusters/types.ts';
 import { isQuiet, parseClusterName, parseEngineName, parseSettings, parseStepNames, requireExistingFile, type CommonOptions } from './options.ts';
 import { printOutcome } from './summary.ts';
@@ -45,8 +45,8 @@ export function selectSteps(suite: ResolvedSuite, names: string[] | undefined): 
 /** Everything that can be wrong with the input, found before any side effect. */
 export async function prepareRun(options: CommonOptions): Promise<PreparedRun> {
   const cluster = parseClusterName(options.cluster);
-  if (options.app !== undefined && cluster !== 'local' && cluster !== 'embedded') {
-    throw errors.SLO_ERR_CLI_USAGE(`--app only applies to --cluster local or embedded, not ${cluster}`, 'on kind or kube, deploy your service and pass --set baseUrl=...');
+  if (options.app !== undefined && !LOCAL_ADAPTERS.has(cluster)) {
+    throw errors.SLO_ERR_CLI_USAGE(`--app only applies to --cluster local, embedded or processes, not ${cluster}`, 'on kind or kube, deploy your service and pass --set baseUrl=...');
   }
   if (options.app !== undefined && options.app.trim() === '') throw errors.SLO_ERR_CLI_USAGE('--app needs a command, e.g. --app "node server.js"');
   const specFile = options.config ? resolve(options.config) : null;
@@ -121,7 +121,7 @@ export async function runCommand(options: CommonOptions): Promise<number> {
   try {
     // A missing docker or kind is one line and exit 3, with no run folder half-written.
     await prepared.probe.checkEnvironment?.();
-    await ensureToolchain({ log: (line) => terminal.log(line), needsLocalTarget: LOCAL_ADAPTERS.has(prepared.cluster), needsEmbeddedCluster: prepared.cluster === 'embedded' });
+    await ensureToolchain({ log: (line) => terminal.log(line), needsLocalTarget: LOCAL_ADAPTERS.has(prepared.cluster), needsEmbeddedCluster: EMBEDDED_ADAPTERS.has(prepared.cluster) });
     // The engine's program found or built before the run folder is written: a missing Go or k6 is one line, exit 3.
     const engine = createLoadEngine(prepared.engine);
     await engine.prepare((line) => terminal.log(line));

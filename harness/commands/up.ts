@@ -12,7 +12,7 @@ import { createRunDir, newRunId, readRunMeta, RUN_META_FILE, writeRunMeta, type 
 import { HARNESS_VERSION } from '../version.ts';
 import { createTerminal } from '../progress.ts';
 import { processAlive } from '../../clusters/process-alive.ts';
-import { LOCAL_ADAPTERS, loadClusterAdapter } from '../../clusters/index.ts';
+import { EMBEDDED_ADAPTERS, LOCAL_ADAPTERS, loadClusterAdapter } from '../../clusters/index.ts';
 import { parseClusterName, parseSettings, type CommonOptions } from './options.ts';
 import { abortOnSignals } from './run.ts';
 
@@ -27,7 +27,7 @@ export async function upCommand(options: CommonOptions): Promise<number> {
     // Not root, or a missing program: one line and exit 3, before a run folder is written.
     await factory({ runDir: '/nonexistent', timeline: new TimelineWriter('/dev/null'), signal: AbortSignal.abort(), log: () => undefined }, { settings })
       .checkEnvironment?.();
-    await ensureToolchain({ log: (line) => terminal.log(line), needsLocalTarget: LOCAL_ADAPTERS.has(clusterName), needsEmbeddedCluster: clusterName === 'embedded' });
+    await ensureToolchain({ log: (line) => terminal.log(line), needsLocalTarget: LOCAL_ADAPTERS.has(clusterName), needsEmbeddedCluster: EMBEDDED_ADAPTERS.has(clusterName) });
     const id = newRunId();
     const runDir = createRunDir(options.out ?? 'runs', id);
     const timeline = new TimelineWriter(join(runDir, TIMELINE_FILE));
