@@ -29,9 +29,15 @@ export function newRunId(now = new Date()): string {
   return now.toISOString().replace(/[:.]/g, '-').replace('Z', '');
 }
 
+/**
+ * Creates the folder and records this harness process as its owner (`pids/owner`): while the owner lives,
+ * `slo down <run>` asks it to tear down (SIGTERM) instead of reaping what it still uses, whatever the target.
+ */
 export function createRunDir(outDir: string, id: string): string {
   const dir = resolve(outDir, id);
   mkdirSync(join(dir, 'logs'), { recursive: true });
+  mkdirSync(join(dir, 'pids'), { recursive: true });
+  writeFileSync(join(dir, 'pids', 'owner'), String(process.pid));
   return dir;
 }
 

@@ -148,12 +148,19 @@ describe.runIf(root)('the embedded cluster with a user\'s command (--app)', () =
       expect(response.status).toBe(200);
       // Told its version by the Deployment: nothing but the pods listens behind the NodePort.
       expect(response.headers.get('x-app-version')).toBe('1.0.0');
+      // `slo down` of a run whose harness still lives asks that harness to tear down (it must not reap a
+      // cluster and database still in use under it).
+      const runDir = /run folder (\S+)/.exec(stderr)![1]!;
+      const down = await slo(['down', runDir]);
+      expect(down.exitCode, down.stderr).toBe(0);
+      expect(down.stdout).toMatch(/^down: slo process \d+ tore .* down$/m);
     } finally {
       up.kill('SIGINT');
       await up;
       rmSync(work, { recursive: true, force: true });
     }
     expect((await up).exitCode, stderr).toBe(0);
+    expect(stderr).toMatch(/kernel settings restored/);
     await expect(fetch(`${APP_URL}/health`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
   }, 700_000);
 });
