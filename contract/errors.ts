@@ -42,6 +42,7 @@ export const errors = {
   // Bad input: exit 2
   SLO_ERR_CLI_USAGE: define('SLO_ERR_CLI_USAGE', 2, 'A flag or argument of the slo command is wrong.'),
   SLO_ERR_SPEC_INVALID: define('SLO_ERR_SPEC_INVALID', 2, 'The SLO spec (slo.yaml) does not match the schema.'),
+  SLO_ERR_SPEC_UNSHOWABLE: define('SLO_ERR_SPEC_UNSHOWABLE', 2, 'A step of the suite cannot show what it is judged on (too short for its rollout to complete, too little CPU to scale to max).'),
   SLO_ERR_SPEC_NOT_FOUND: define('SLO_ERR_SPEC_NOT_FOUND', 2, 'The SLO spec file given with --config cannot be read.'),
   SLO_ERR_CLUSTER_UNKNOWN: define('SLO_ERR_CLUSTER_UNKNOWN', 2, 'The --cluster name is not a registered adapter.'),
   SLO_ERR_SCENARIO_UNKNOWN: define('SLO_ERR_SCENARIO_UNKNOWN', 2, 'A scenario name or --scenario file does not exist.'),

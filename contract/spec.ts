@@ -53,11 +53,21 @@ const SlosSchema = strict({
     // HPA's default scale-down stabilisation is 300 s, and each step down waits for it again (a pod's own idle
     // CPU keeps the first recommendation above min); three windows leave room for the step-downs.
     backToMinWithinS: positive('backToMinWithinS').default(900),
+    // Millicores one replica burns at the HPA's CPU target: the Deployment's CPU request x the HPA's
+    // averageUtilization (the reference service: 50m x 70 %). Sizes what a scaling step must drive.
+    replicaCpuAtTargetM: positive('replicaCpuAtTargetM').default(35),
   })
     .prefault({})
     .refine((s) => s.min <= s.max, { error: 'min must be <= max', path: ['min'] }),
   failover: strict({ maxRecoveryS: positive('maxRecoveryS').default(30), maxLostWrites: count('maxLostWrites').default(0) }).prefault({}),
-  rollout: strict({ maxFailedRequests: count('maxFailedRequests').default(0) }).prefault({}),
+  rollout: strict({
+    maxFailedRequests: count('maxFailedRequests').default(0),
+    // Physical seconds (never compressed) a rolling update takes per replica under load on the target
+    // (maxSurge 1, maxUnavailable 0: one new pod started and ready, one old one gone; 4.7 s measured on the
+    // embedded cluster), and the seconds of load that must remain after it so the version switch is seen.
+    replicaReadyS: positive('replicaReadyS').default(5),
+    observeAfterS: positive('observeAfterS').default(10),
+  }).prefault({}),
   selfHealing: strict({ maxReplaceS: positive('maxReplaceS').default(30) }).prefault({}),
   observability: strict({
     traces: z.boolean({ error: 'traces must be true or false' }).default(true),

@@ -108,6 +108,52 @@ describe('refused before anything starts: one line naming the problem, nothing w
   });
 });
 
+describe('steps that cannot show what they are judged on: refused before any load, one line naming the step and the fix', () => {
+  const tiny = readFileSync(TINY, 'utf8');
+  const specFile = (name: string, text: string): string => {
+    const file = join(work, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  // tiny's one step: 10 req/s of 1 ms cpu requests for 6 s.
+  const lightSpike = () => specFile('unshowable-scaling.yaml', tiny.replace('      actions: []', '      actions: []\n      expect: [scaling]'));
+  const lateRollout = () => specFile('unshowable-rollout.yaml', tiny.replace('actions: []', 'actions: [{ at: 0.5, do: rollout, version: "1.1.0" }]'));
+
+  it.each([
+    ['a scaling expectation on a step too light to reach max replicas', lightSpike,
+      /^SLO_ERR_SPEC_UNSHOWABLE: \S*unshowable-scaling\.yaml: step "steady": peak CPU demand 10 ms\/s at the tiny profile .*cannot hold 20 replicas .*: raise rates\.peak to >= 840 or cpuMs to >= 84, or lower slos\.scaling\.max/],
+    ['a rollout too late in its step to complete and be seen', lateRollout,
+      /^SLO_ERR_SPEC_UNSHOWABLE: \S*unshowable-rollout\.yaml: step "steady": a rollout of 3 replicas needs ~25 s \(3 x 5 s \+ 10 s to see the version\) but the step has 3 s left after it at the tiny profile: make durationS >= 50/],
+  ])('%s: exit 2, nothing written', async (_name, spec, expected) => {
+    const out = join(work, `unshowable-${_name.replace(/\W+/g, '-')}`);
+    const result = await slo(['run', '--config', spec(), '--profile', 'tiny', ...LOCAL_WITHOUT_DB], { out });
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr.trim()).toMatch(expected);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('judges only the steps selected: --steps without the late rollout gets past the check', async () => {
+    const spec = specFile('unshowable-two-steps.yaml', tiny.replace('suite:\n  steps:\n', [
+      'suite:', '  steps:',
+      '    - { name: late, scenario: sustained, durationS: 6, rates: { base: 10, peak: 10 }, actions: [{ at: 0.5, do: rollout, version: "1.1.0" }] }', '',
+    ].join('\n')));
+    // On kind without docker or kind on PATH: the first thing after the input checks stops the run (exit 3).
+    const run = (extra: string[], out: string) => execa(process.execPath, [SLO, 'run', '--config', spec, '--profile', 'tiny', '--cluster', 'kind', ...extra, '--out', out], {
+      reject: false, cwd: ROOT, env: { CI: '', PATH: '/nonexistent' }, extendEnv: false,
+    });
+    const all = await run([], join(work, 'two-steps-all'));
+    expect(all.exitCode, all.stderr).toBe(2);
+    expect(all.stderr.trim()).toMatch(/^SLO_ERR_SPEC_UNSHOWABLE: \S+: step "late": a rollout of 3 replicas/);
+    const selected = await run(['--steps', 'steady'], join(work, 'two-steps-selected'));
+    expect(selected.exitCode, selected.stderr).toBe(3);
+    expect(selected.stderr.trim()).toMatch(/^SLO_ERR_ENV_MISSING_TOOL: /);
+    expect(existsSync(join(work, 'two-steps-all'))).toBe(false);
+    expect(existsSync(join(work, 'two-steps-selected'))).toBe(false);
+  });
+});
+
 describe('runs on the process stand-in target', () => {
   let passedRun = '';
 
@@ -137,6 +183,19 @@ describe('runs on the process stand-in target', () => {
     const report = JSON.parse(readFileSync(join(passedRun, 'report.json'), 'utf8')) as { verdicts: Array<{ id: string; status: string }> };
     expect(report.verdicts.find((v) => v.id === 'latency.p95')?.status).toBe('fail');
     // Without --config the spec stored with the run applies again, and it passes as before.
+    const again = await slo(['verify', passedRun, '--quiet']);
+    expect(again.exitCode, again.stderr).toBe(0);
+  });
+
+  it('slo verify applies no check of what the steps can show: a stored run is re-judged as it ran', async () => {
+    expect(passedRun).not.toBe('');
+    // The same run judged as if its step expected scaling: `slo run` would refuse that spec up front.
+    const scaling = join(work, 'verify-scaling.yaml');
+    writeFileSync(scaling, readFileSync(TINY, 'utf8').replace('      actions: []', '      actions: []\n      expect: [scaling]'));
+    const rejudged = await slo(['verify', passedRun, '--config', scaling, '--quiet']);
+    expect(rejudged.stderr).not.toMatch(/SLO_ERR_/);
+    expect(rejudged.exitCode, rejudged.stderr).toBe(1);
+    expect((JSON.parse(rejudged.stdout.trim()) as { failed: string[] }).failed).toEqual(expect.arrayContaining([expect.stringMatching(/^scaling\./)]));
     const again = await slo(['verify', passedRun, '--quiet']);
     expect(again.exitCode, again.stderr).toBe(0);
   });

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { errors } from '../../contract/errors.ts';
 import { resolveProfile, type ResolvedSuite, type SloSpec } from '../../contract/spec.ts';
 import { loadSpec } from '../spec-file.ts';
+import { unshowableError } from '../spec-checks.ts';
 import { ensureToolchain } from '../setup/toolchain.ts';
 import { runSuite, stepParams, stepScenarioSource, type RunOutcome } from '../run-suite.ts';
 import { assertActionsSupported } from '../actions.ts';
@@ -70,6 +71,10 @@ export async function prepareRun(options: CommonOptions): Promise<PreparedRun> {
     { settings, ...(options.app ? { app: options.app } : {}) },
   );
   assertActionsSupported(probe, suite);
+  // Steps that cannot show what they are judged on at this profile (a rollout too late to finish, a spike
+  // too light to reach max replicas) are bad input too; last, so a wrong flag is named first.
+  const unshowable = unshowableError(spec, suite, specFile ?? '<built-in defaults>', { scenarioOverride: scenario });
+  if (unshowable) throw unshowable;
   return {
     probe, cluster, spec, specFile, specText: specFile ? readFileSync(specFile, 'utf8') : null, suite,
     settings, scenario, baseline: options.baseline, engine,
