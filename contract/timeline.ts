@@ -65,10 +65,16 @@ export const TimelineEventSchema = z.discriminatedUnion('type', [
   event('action.start', z.object({ action: z.enum(['rollout', 'kill', 'failover', 'scale']), detail: z.record(z.string(), z.unknown()).optional() })),
   event('action.end', z.object({ action: z.enum(['rollout', 'kill', 'failover', 'scale']), ok: z.boolean(), error: z.string().optional() })),
   event('replicas', z.object({ desired: z.number().int().nonnegative(), ready: z.number().int().nonnegative() })),
-  event('pod.start', z.object({ pod: z.string(), version: z.string() })),
-  event('pod.ready', z.object({ pod: z.string(), version: z.string() })),
+  // owner: the controller that made the pod (its ReplicaSet on Kubernetes), where the target has one.
+  event('pod.start', z.object({ pod: z.string(), version: z.string(), owner: z.string().optional() })),
+  event('pod.ready', z.object({ pod: z.string(), version: z.string(), owner: z.string().optional() })),
   event('pod.stop', z.object({ pod: z.string(), reason: z.enum(['scale-down', 'rollout', 'killed', 'exited', 'teardown']), exitCode: z.number().int().nullable().optional() })),
   event('hpa', z.object({ current: z.number().int().nonnegative(), desired: z.number().int().nonnegative(), cpuPercent: z.number().nullable(), memoryPercent: z.number().nullable().optional() })),
+  // What the autoscaler controller itself said (Kubernetes Events about the HPA: SuccessfulRescale with its
+  // reason, or a warning such as FailedGetResourceMetric); `controller` is the event's reporting component.
+  event('hpa.rescale', z.object({ size: z.number().int().nonnegative().nullable(), reason: z.string(), message: z.string(), controller: z.string() })),
+  // A ReplicaSet of the service's Deployment changed size: a rollout is the new one growing as the old shrinks.
+  event('replicaset', z.object({ name: z.string(), revision: z.string().nullable(), version: z.string(), desired: z.number().int().nonnegative(), ready: z.number().int().nonnegative() })),
   event('db.role', z.object({ member: z.string(), role: z.enum(['primary', 'replica', 'down']) })),
   event('rollout', z.object({ from: z.string(), to: z.string(), state: z.enum(['start', 'progress', 'complete', 'failed']), updated: z.number().int(), total: z.number().int() })),
   // After the load: which acknowledged writes the database no longer has.
@@ -122,6 +128,8 @@ export const EVENT_WRITERS: Readonly<Record<EventType, 'harness' | 'cluster' | '
   'pod.ready': 'cluster',
   'pod.stop': 'cluster',
   hpa: 'cluster',
+  'hpa.rescale': 'cluster',
+  replicaset: 'cluster',
   'db.role': 'cluster',
   rollout: 'cluster',
 };

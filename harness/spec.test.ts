@@ -51,7 +51,7 @@ describe('defaults', () => {
     expect(spec.slos.latency).toEqual({ p95Ms: 150, windowS: 30, excludeFailover: true });
     expect(spec.slos.errorRate.maxPercent).toBe(1);
     expect(Object.keys(spec.profiles)).toEqual(['quick', 'full']);
-    expect(spec.suite.steps.map((s) => s.name)).toEqual(['growth', 'spike', 'rollout', 'failover']);
+    expect(spec.suite.steps.map((s) => s.name)).toEqual(['growth', 'rollout', 'spike', 'failover']);
   });
 });
 
@@ -95,7 +95,7 @@ describe('validation', () => {
     ['action time beyond the step', 'version: 1\nsuite: { steps: [{ name: s, scenario: spike, durationS: 5, actions: [{ do: kill, at: 1.5 }] }] }', 'at must be a fraction from 0 to 1 or seconds like "30s"'],
     ['bad action time', 'version: 1\nsuite: { steps: [{ name: s, scenario: spike, durationS: 5, actions: [{ do: kill, at: soon }] }] }', 'at must be a fraction from 0 to 1 or seconds like "30s"'],
     ['rollout without version', 'version: 1\nsuite: { steps: [{ name: s, scenario: spike, durationS: 5, actions: [{ do: rollout, at: 0.1 }] }] }', 'suite.steps[0].actions[0].version'],
-    ['profile naming a missing step', 'version: 1\nprofiles: { p: { timeScale: 1, steps: [ghost] } }', 'profiles.p.steps[0]: unknown step "ghost" (allowed: growth, spike, rollout, failover)'],
+    ['profile naming a missing step', 'version: 1\nprofiles: { p: { timeScale: 1, steps: [ghost] } }', 'profiles.p.steps[0]: unknown step "ghost" (allowed: growth, rollout, spike, failover)'],
     ['timeScale above 1', 'version: 1\nprofiles: { p: { timeScale: 3 } }', 'profiles.p.timeScale: timeScale must be a number in (0, 1]'],
     ['unknown expectation', 'version: 1\nsuite: { steps: [{ name: s, scenario: spike, durationS: 5, expect: [speed] }] }', 'expect entries must be one of: scaling'],
     ['peak below base', 'version: 1\nsuite: { steps: [{ name: s, scenario: spike, durationS: 5, rates: { base: 10, peak: 5 } }] }', 'peak must be >= base'],

@@ -47,7 +47,7 @@ function pidsOf(runDir: string): number[] {
 
 describe('refused before anything starts: one line naming the problem, nothing written', () => {
   const cases: Array<[string, string[], RegExp]> = [
-    ['unknown cluster', ['run', '--cluster', 'nope'], /^SLO_ERR_CLUSTER_UNKNOWN: --cluster must be one of local, kind, kube, embedded, got "nope"/],
+    ['unknown cluster', ['run', '--cluster', 'nope'], /^SLO_ERR_CLUSTER_UNKNOWN: --cluster must be one of local, embedded, processes, kind, kube, got "nope"/],
     ['unknown flag', ['run', '--bogus'], /^SLO_ERR_CLI_USAGE: unknown option '--bogus'/],
     ['unknown step', ['run', '--config', TINY, '--profile', 'tiny', '--steps', 'nope'], /^SLO_ERR_STEP_UNKNOWN: .*"nope".*valid steps: steady/],
     ['unknown profile', ['run', '--profile', 'fast'], /^SLO_ERR_CLI_USAGE: unknown profile "fast"; valid profiles: quick, full/],

@@ -30,7 +30,7 @@ it('slo run with no flags (in a folder closed to the postgres user): a completed
   for (const file of ['report.json', 'junit.xml', 'report.md', 'report.html']) expect(existsSync(join(runDir!, file)), file).toBe(true);
   const report = JSON.parse(readFileSync(join(runDir!, 'report.json'), 'utf8')) as { run: { status: string; steps: string[] }; verdicts: Array<{ id: string; status: string }> };
   expect(report.run.status).toBe('completed');
-  expect(report.run.steps).toEqual(['growth', 'spike', 'rollout', 'failover']);
+  expect(report.run.steps).toEqual(['growth', 'rollout', 'spike', 'failover']);
   const status = (id: string) => report.verdicts.find((v) => v.id === id)?.status;
   // Properties of the service and the faults, not of the machine's speed.
   for (const id of ['run.completed', 'failover.lostWrites', 'failover.recovery', 'rollout.failedRequests', 'rollout.versionSwitch', 'selfHealing.replace', 'observability.traces', 'observability.metrics', 'observability.logs']) {

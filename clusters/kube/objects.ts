@@ -3,8 +3,12 @@
 
 export interface ContainerLike { name: string; image?: string; env?: { name: string; value?: string }[] }
 export interface PodSpecLike { containers: ContainerLike[] }
+export interface OwnerReferenceLike { kind: string; name: string; controller?: boolean }
 export interface PodLike {
-  metadata: { name: string; deletionTimestamp?: string | Date; creationTimestamp?: string | Date; labels?: Record<string, string> };
+  metadata: {
+    name: string; deletionTimestamp?: string | Date; creationTimestamp?: string | Date; labels?: Record<string, string>;
+    ownerReferences?: OwnerReferenceLike[];
+  };
   spec?: PodSpecLike;
   status?: {
     phase?: string;
@@ -19,6 +23,46 @@ export interface DeploymentLike {
     observedGeneration?: number; replicas?: number; updatedReplicas?: number; readyReplicas?: number;
     availableReplicas?: number; conditions?: { type: string; status: string; reason?: string }[];
   };
+}
+
+export interface ReplicaSetLike {
+  metadata: { name: string; annotations?: Record<string, string>; ownerReferences?: OwnerReferenceLike[] };
+  spec?: { replicas?: number; template?: { spec?: PodSpecLike } };
+  status?: { replicas?: number; readyReplicas?: number };
+}
+
+/** A Kubernetes Event (core/v1), as the controllers write them about an object. */
+export interface KubeEventLike {
+  metadata: { name: string };
+  reason?: string;
+  message?: string;
+  count?: number;
+  source?: { component?: string };
+  reportingComponent?: string;
+  lastTimestamp?: string | Date | null;
+  eventTime?: string | Date | null;
+  series?: { count?: number; lastObservedTime?: string | Date } | null;
+}
+
+/** The controller that owns an object (a pod's ReplicaSet, a ReplicaSet's Deployment), if any. */
+export function controllerOf(meta: { ownerReferences?: OwnerReferenceLike[] }): OwnerReferenceLike | undefined {
+  return meta.ownerReferences?.find((ref) => ref.controller) ?? meta.ownerReferences?.[0];
+}
+
+/** The replica count an HPA's SuccessfulRescale message names ("New size: 7; reason: ..."). */
+export function rescaleSize(message: string | undefined): number | null {
+  const match = /New size: (\d+)/.exec(message ?? '');
+  return match ? Number(match[1]) : null;
+}
+
+/** When an event last happened, by the API's clock (series, then lastTimestamp, then eventTime). */
+export function eventTimeOf(e: KubeEventLike): number | undefined {
+  for (const value of [e.series?.lastObservedTime, e.lastTimestamp, e.eventTime]) {
+    if (value === undefined || value === null) continue;
+    const t = value instanceof Date ? value.getTime() : Date.parse(value);
+    if (Number.isFinite(t)) return t;
+  }
+  return undefined;
 }
 
 /** Splits `registry:5000/team/app:1.2@sha256:...` into repository and tag (digest dropped). */

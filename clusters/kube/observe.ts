@@ -1,12 +1,13 @@
 // Turns watch events of the target namespace into timeline events: the Deployment gives `replicas` (and
 // `rollout` progress while a rollout runs), Pods give `pod.start` / `pod.ready` / `pod.stop`, the HPA gives
-// `hpa`, the CloudNativePG Cluster status gives `db.role`. Each event is written once per change, so the
+// `hpa` and the autoscaler controller's own Events give `hpa.rescale`, the Deployment's ReplicaSets give
+// `replicaset` (a rollout as Kubernetes carries it out), the CloudNativePG Cluster status gives `db.role`. Each event is written once per change, so the
 // ADDED replays that follow every reconnect add nothing.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { TimelineSink } from '../../contract/timeline.ts';
 import type { KubeSettings } from './settings.ts';
 import { ResilientWatch } from './watch.ts';
-import { exitCodeOf, isFinished, readyCondition, rolloutProgress, versionOf, type DeploymentLike, type PodLike } from './objects.ts';
+import { controllerOf, eventTimeOf, exitCodeOf, isFinished, readyCondition, rescaleSize, rolloutProgress, versionOf, type DeploymentLike, type KubeEventLike, type PodLike, type ReplicaSetLike } from './objects.ts';
 
 export const SOURCE = 'kube';
 
@@ -17,7 +18,7 @@ export interface ObserverHooks {
   activeRollout: () => { from: string; to: string } | undefined;
 }
 
-interface PodState { version: string; ready: boolean; stopped: boolean }
+interface PodState { version: string; ready: boolean; stopped: boolean; owner?: string }
 
 interface HpaLike {
   status?: {
@@ -37,6 +38,8 @@ export class KubeObserver {
   private lastReplicas = '';
   private lastRolloutUpdated = -1;
   private lastHpa = '';
+  private readonly replicaSets = new Map<string, string>();
+  private readonly seenEvents = new Set<string>();
   private primary: string | undefined;
   private primaryDown: string | undefined;
 
@@ -58,6 +61,9 @@ export class KubeObserver {
     watch(`/apis/apps/v1/namespaces/${ns}/deployments`, byName(this.settings.deployment), (type, d: DeploymentLike) => this.onDeployment(type, d));
     watch(`/api/v1/namespaces/${ns}/pods`, { labelSelector: this.settings.podSelector }, (type, p: PodLike) => this.onPod(type, p));
     watch(`/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`, byName(this.settings.hpa), (type, h: HpaLike) => this.onHpa(type, h));
+    watch(`/apis/apps/v1/namespaces/${ns}/replicasets`, { labelSelector: this.settings.podSelector }, (type, rs: ReplicaSetLike) => this.onReplicaSet(type, rs));
+    watch(`/api/v1/namespaces/${ns}/events`, { fieldSelector: `involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=${this.settings.hpa}` },
+      (type, e: KubeEventLike) => this.onHpaEvent(type, e));
     if (this.settings.cnpgCluster) {
       watch(`/apis/postgresql.cnpg.io/v1/namespaces/${ns}/clusters`, byName(this.settings.cnpgCluster), (type, c: CnpgClusterLike) => this.onCnpg(type, c));
     }
@@ -102,15 +108,17 @@ export class KubeObserver {
     // Pods that existed before we looked are dated by the API's own timestamps, not by when we saw them.
     const preexisting = Number.isFinite(created) && created < this.startedAt - 1000;
     if (!state) {
-      state = { version: versionOf(pod.spec, this.settings.container), ready: false, stopped: false };
+      const owner = controllerOf(pod.metadata)?.name;
+      state = { version: versionOf(pod.spec, this.settings.container), ready: false, stopped: false, ...(owner ? { owner } : {}) };
       this.pods.set(name, state);
-      this.timeline.event('pod.start', SOURCE, { pod: name, version: state.version }, preexisting ? created : Date.now());
+      this.timeline.event('pod.start', SOURCE, { pod: name, version: state.version, ...(owner ? { owner } : {}) }, preexisting ? created : Date.now());
     }
     if (state.stopped) return;
     const ready = readyCondition(pod);
     if (ready.ready && !state.ready && type !== 'DELETED') {
       state.ready = true;
-      this.timeline.event('pod.ready', SOURCE, { pod: name, version: state.version }, preexisting && ready.since ? ready.since : Date.now());
+      this.timeline.event('pod.ready', SOURCE, { pod: name, version: state.version, ...(state.owner ? { owner: state.owner } : {}) },
+        preexisting && ready.since ? ready.since : Date.now());
     }
     if (type === 'DELETED' || pod.metadata.deletionTimestamp || isFinished(pod)) {
       state.stopped = true;
@@ -134,6 +142,44 @@ export class KubeObserver {
     if (key === this.lastHpa) return;
     this.lastHpa = key;
     this.timeline.event('hpa', SOURCE, data);
+  }
+
+  /** The Deployment's ReplicaSets (ours only: the owner is the service's Deployment), once per change. */
+  private onReplicaSet(type: string, rs: ReplicaSetLike): void {
+    if (type === 'DELETED') return;
+    const owner = controllerOf(rs.metadata);
+    if (owner && (owner.kind !== 'Deployment' || owner.name !== this.settings.deployment)) return;
+    const data = {
+      name: rs.metadata.name,
+      revision: rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? null,
+      version: versionOf(rs.spec?.template?.spec, this.settings.container),
+      desired: rs.spec?.replicas ?? 0,
+      ready: rs.status?.readyReplicas ?? 0,
+    };
+    const key = `${data.desired}/${data.ready}/${data.revision ?? ''}`;
+    if (this.replicaSets.get(data.name) === key) return;
+    this.replicaSets.set(data.name, key);
+    this.timeline.event('replicaset', SOURCE, data);
+  }
+
+  /**
+   * The autoscaler controller's Events about the HPA. A repeated event is the same object with a higher
+   * count (or series count), so each (name, count) is recorded once; events from before the run are skipped.
+   */
+  private onHpaEvent(type: string, e: KubeEventLike): void {
+    if (type === 'DELETED') return;
+    const at = eventTimeOf(e);
+    if (at !== undefined && at < this.startedAt - 1000) return;
+    const key = `${e.metadata.name}/${e.series?.count ?? e.count ?? 1}`;
+    if (this.seenEvents.has(key)) return;
+    this.seenEvents.add(key);
+    const message = e.message ?? '';
+    this.timeline.event('hpa.rescale', SOURCE, {
+      size: e.reason === 'SuccessfulRescale' ? rescaleSize(message) : null,
+      reason: e.reason ?? '',
+      message,
+      controller: e.source?.component ?? e.reportingComponent ?? '',
+    }, at !== undefined ? Math.min(Math.max(at, this.startedAt), Date.now()) : Date.now());
   }
 
   private onCnpg(type: string, c: CnpgClusterLike): void {
