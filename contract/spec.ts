@@ -147,6 +147,21 @@ export const SpecSchema = strict({
   /** Which load engine drives the steps; `--engine` overrides it. */
   load: strict({
     engine: z.enum(ENGINE_NAMES, { error: `engine must be one of: ${ENGINE_NAMES.join(', ')}` }).default('embedded'),
+    /**
+     * Pods of the embedded engine driving each step together, each 1/N of the rate, as an Indexed Job in the
+     * target cluster (kube, kind, embedded); 1 runs it in the harness's process. `--runners` overrides it.
+     */
+    runners: z.number({ error: 'runners must be an integer from 1 to 50' }).int({ error: 'runners must be an integer from 1 to 50' })
+      .min(1, { error: 'runners must be an integer from 1 to 50' }).max(50, { error: 'runners must be an integer from 1 to 50' }).default(1),
+    /** Where the runner pods go: their namespace (opted in like disruptions), nodeSelector and resources. */
+    runnerPods: strict({
+      namespace: z.string({ error: 'namespace must be a string' }).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'namespace must be a Kubernetes namespace name' }).optional(),
+      nodeSelector: z.record(z.string(), z.string(), { error: 'nodeSelector must map label names to strings' }).optional(),
+      resources: strict({
+        requests: z.record(z.string(), z.string(), { error: 'requests must map resource names to quantities, e.g. cpu: 500m' }).optional(),
+        limits: z.record(z.string(), z.string(), { error: 'limits must map resource names to quantities, e.g. memory: 256Mi' }).optional(),
+      }).optional(),
+    }).prefault({}),
   }).prefault({}),
 }).superRefine((spec, ctx) => {
   for (const { path, message } of crossFieldIssues(spec)) ctx.addIssue({ code: 'custom', path, message });

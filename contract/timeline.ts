@@ -40,6 +40,9 @@ export const LoadRecordSchema = z.object({
   iterations: z.number().int().nonnegative(),
   dropped: z.number().int().nonnegative(), // k6 dropped_iterations
   targetRate: z.number().nonnegative().optional(), // iterations/s the executor asked for during this second
+  // Distributed load (`--runners N`): the record merges N runner pods; runner id (its Job completion index)
+  // -> requests it completed in this second. Absent for one in-process generator.
+  runners: counts.optional(),
 });
 export type LoadRecord = z.infer<typeof LoadRecordSchema>;
 
