@@ -160,7 +160,7 @@ describe('resolveProfile', () => {
     const quick = resolveProfile(loadSpec(), 'quick');
     const total = quick.steps.reduce((sum, s) => sum + s.durationS, 0);
     expect(total).toBeGreaterThan(60);
-    expect(total).toBeLessThanOrEqual(300);
+    expect(total).toBeLessThanOrEqual(420) // 7 minutes of load at most;
   });
 
   it('runs only the steps a profile selects, in suite order', () => {
