@@ -44,7 +44,7 @@ const CPU_WINDOW_MS = 5000;
 const P95_WINDOW_S = 5;
 
 /** Writes phase starts and ends at their planned times, relative to the real t=0. */
-class Phases {
+export class Phases {
   private readonly started = new Set<number>();
   private readonly ended = new Set<number>();
 
@@ -203,6 +203,6 @@ export async function runLoad(engine: LoadEngine, load: StepLoad, target: LoadTa
   return { ...base, status: 'completed' };
 }
 
-function closeStream(stream: WriteStream): Promise<void> {
+export function closeStream(stream: WriteStream): Promise<void> {
   return new Promise((resolve) => stream.end(resolve));
 }
