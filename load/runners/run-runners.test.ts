@@ -69,9 +69,11 @@ function fakeLauncher(script: Script) {
 }
 
 /** Runner `index` sends `perSecond` requests each second of the plan with latencies from `latency`, then ends. */
-function playRunner(index: number, plan: EmbeddedPlan, events: RunnerEvents, latency: () => number, perSecond: number, samples: number[]): void {
+async function playRunner(index: number, plan: EmbeddedPlan, events: RunnerEvents, latency: () => number, perSecond: number, samples: number[]): Promise<void> {
   events.line(index, `start\t${plan.startAtMs}`);
   const seconds = plan.stages.reduce((s, st) => s + st.durationS, 0);
+  // As the engine: the end line never comes before the plan's end.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, plan.startAtMs + seconds * 1000 - Date.now())));
   let n = 0;
   for (let s = 0; s < seconds; s++) {
     for (let k = 0; k < perSecond; k++) {
