@@ -72,8 +72,51 @@ export interface Cluster {
   podLogsDir?(): string;
   /** Versions of the target's parts (e.g. Kubernetes, PostgreSQL), for the reports' provenance. */
   versions?(): Promise<Record<string, string>>;
+  /**
+   * Before any load of a distributed run: the runners' image is where the pods can get it, and the runners'
+   * namespace opted in (the disruption label). Throws otherwise.
+   */
+  prepareLoadRunners?(placement: RunnerPlacement): Promise<void>;
+  /** The service's URL as pods inside the cluster reach it. */
+  runnerBaseUrl?(): string;
+  /** Runs the engine as an Indexed Job and streams each runner's output into `events`. */
+  runLoadInCluster?(request: RunnerJobRequest, events: RunnerEvents): Promise<RunnerJob>;
   /** Tears down what a killed harness left behind for the run folder `runDir`; returns what it did, one line. */
   reap?(runDir: string): Promise<string>;
+}
+
+/**
+ * Distributed load (issue 14): the embedded engine as pods of an Indexed Job. The same shapes as
+ * load/runners/launcher.ts (load/ may not import clusters/); the harness hands one to the other.
+ */
+export interface RunnerPlacement {
+  namespace?: string;
+  nodeSelector?: Record<string, string>;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+}
+
+export interface RunnerJobRequest {
+  /** The Job's name (a DNS label), unique per step. */
+  name: string;
+  runners: number;
+  /** The engine's plan JSON, the same for every runner (rates already split, one shared t=0). */
+  plan: string;
+  placement: RunnerPlacement;
+  /** The Job ends after this many seconds whatever happens (activeDeadlineSeconds). */
+  deadlineS: number;
+}
+
+export interface RunnerEvents {
+  /** One line of runner `index`'s output (its JOB_COMPLETION_INDEX). */
+  line(index: number, line: string): void;
+  /** Runner `index`'s output ended: its container's exit code, or why it is gone. */
+  ended(index: number, outcome: { exitCode: number | null; reason?: string }): void;
+  log(line: string): void;
+}
+
+export interface RunnerJob {
+  /** Deletes the Job and waits for its pods to go. Idempotent. */
+  stop(): Promise<void>;
 }
 
 export type ClusterFactory = (ctx: ClusterContext, options: ClusterOptions) => Cluster;

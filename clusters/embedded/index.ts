@@ -12,7 +12,8 @@ import { errors } from '../../contract/errors.ts';
 import { KubeCluster, loadKubeConfig, parseKubeSettings } from '../kube/index.ts';
 import { reapDatabase, startDatabase, type LocalDatabase } from '../local/database/index.ts';
 import { processAlive } from '../process-alive.ts';
-import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint } from '../types.ts';
+import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint, RunnerEvents, RunnerJob, RunnerJobRequest, RunnerPlacement } from '../types.ts';
+import { importRunnerImage } from './runner-image.ts';
 import { KUBERNETES_VERSION } from './binaries.ts';
 import { ensureKubernetesBinaries, kubernetesBinDir } from './build.ts';
 import { clusterSteps } from './cluster.ts';
@@ -211,6 +212,20 @@ export class EmbeddedCluster implements Cluster {
     if (!this.image) throw errors.SLO_ERR_ENV_PROCESS_FAILED('the embedded cluster is not up');
     await tagImage(this.requireLayout(), this.image, version);
     await this.delegate().rollout(version);
+  }
+
+  /** Distributed load: the runners' image built here and imported; the Job itself is the kube adapter's. */
+  async prepareLoadRunners(placement: RunnerPlacement): Promise<void> {
+    this.delegate().useRunnerImage(await importRunnerImage(this.requireLayout(), this.ctx.log));
+    await this.delegate().prepareLoadRunners(placement);
+  }
+
+  runnerBaseUrl(): string {
+    return `http://${APP_DEPLOYMENT}.${APP_NAMESPACE}.svc.cluster.local`;
+  }
+
+  runLoadInCluster(request: RunnerJobRequest, events: RunnerEvents): Promise<RunnerJob> {
+    return this.delegate().runLoadInCluster(request, events);
   }
 
   killPod(pod?: string): Promise<string> {

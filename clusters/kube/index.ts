@@ -13,6 +13,8 @@ import { DESTRUCTIVE_ACTIONS, disruptionRefusal, disruptionsAllowed } from './di
 import { imageOf, imageWithTag, readyCondition, rolloutProgress, versionOf, type DeploymentLike, type PodLike } from './objects.ts';
 import { KubeObserver, SOURCE } from './observe.ts';
 import { parseKubeSettings, type KubeSettings } from './settings.ts';
+import { KubeRunners } from './runners.ts';
+import type { RunnerEvents, RunnerJob, RunnerJobRequest, RunnerPlacement } from '../types.ts';
 
 export { parseKubeSettings, type KubeSettings } from './settings.ts';
 export { DISRUPTION_LABEL, DISRUPTION_VALUE } from './disruptions.ts';
@@ -41,6 +43,9 @@ export class KubeCluster implements Cluster {
   private readonly killedPods = new Set<string>();
   private activeRollout: { from: string; to: string } | undefined;
   private observer: KubeObserver | undefined;
+  private runners: KubeRunners | undefined;
+  /** The runners' image when the target built it (embedded); else the runnerImage setting. */
+  private runnerImage: string | undefined;
   /** Present only when there is a way to fail the database over (CNPG cluster or a user command). */
   declare failover?: () => Promise<void>;
 
@@ -77,8 +82,35 @@ export class KubeCluster implements Cluster {
   }
 
   async down(): Promise<void> {
+    // No load runner outlives the run: every Job still there is deleted and its pods waited for.
+    await this.runners?.stopAll();
     this.observer?.stop();
     this.observer = undefined;
+  }
+
+  private loadRunners(): KubeRunners {
+    this.runners ??= new KubeRunners({
+      kc: this.kc, contextName: this.contextName, namespace: this.settings.namespace, log: this.ctx.log,
+      image: () => this.runnerImage ?? this.settings.runnerImage,
+    });
+    return this.runners;
+  }
+
+  /** The image the runners run (the embedded cluster imports one it built); else the runnerImage setting. */
+  useRunnerImage(ref: string): void {
+    this.runnerImage = ref;
+  }
+
+  prepareLoadRunners(placement: RunnerPlacement): Promise<void> {
+    return this.loadRunners().check(placement);
+  }
+
+  runnerBaseUrl(): string {
+    return this.settings.runnerUrl ?? this.settings.serviceUrl;
+  }
+
+  runLoadInCluster(request: RunnerJobRequest, events: RunnerEvents): Promise<RunnerJob> {
+    return this.loadRunners().start(request, events);
   }
 
   /** Watch connections opened so far (tests use it to see reconnects). */

@@ -25,6 +25,9 @@ export interface KubeSettings {
   failoverMode: 'promote' | 'delete-primary';
   rolloutTimeoutS: number;
   failoverTimeoutS: number;
+  /** Distributed load (`--runners N`): the embedded engine's image as the nodes pull it, and the service's URL from inside the cluster. */
+  runnerImage: string | undefined;
+  runnerUrl: string | undefined;
 }
 
 type Raw = Record<string, string | number | boolean> | undefined;
@@ -73,5 +76,7 @@ export function parseKubeSettings(raw: Raw): KubeSettings {
     failoverMode,
     rolloutTimeoutS: seconds(raw, 'rolloutTimeoutS', 600),
     failoverTimeoutS: seconds(raw, 'failoverTimeoutS', 180),
+    runnerImage: text(raw, 'runnerImage'),
+    runnerUrl: text(raw, 'runnerUrl'),
   };
 }
