@@ -79,6 +79,7 @@ async function tearDownState(stateDir: string, log: (line: string) => void): Pro
 export class EmbeddedCluster implements Cluster {
   readonly name = 'embedded';
   private readonly stateDir: string;
+  private readonly preStopSleepS: number | undefined;
   private kube: KubeCluster | undefined;
   private database: LocalDatabase | undefined;
   private layout: Layout | undefined;
@@ -91,6 +92,11 @@ export class EmbeddedCluster implements Cluster {
 
   constructor(private readonly ctx: ClusterContext, private readonly options: ClusterOptions) {
     this.stateDir = String(options.settings?.stateDir ?? STATE_DIR);
+    const preStop = options.settings?.preStopSleepS;
+    if (preStop !== undefined) {
+      if (!/^\d+$/.test(String(preStop))) throw errors.SLO_ERR_CLI_USAGE(`--set preStopSleepS=${String(preStop)}: must be whole seconds, 0 or more`, 'e.g. --set preStopSleepS=0 to deploy without the preStop hook');
+      this.preStopSleepS = Number(preStop);
+    }
     const image = options.settings?.image;
     if (image !== undefined) {
       if (options.app) throw errors.SLO_ERR_CLI_USAGE('--app and --set image= both name the service to run', 'pass one of them');
@@ -140,6 +146,7 @@ export class EmbeddedCluster implements Cluster {
         env: { ...this.options.env, ...this.telemetryEnv },
         ...(this.options.replicas ? { replicas: this.options.replicas.initial } : {}),
         ...(this.options.timeScale !== undefined ? { timeScale: this.options.timeScale } : {}),
+        ...(this.preStopSleepS !== undefined ? { preStopSleepS: this.preStopSleepS } : {}),
         log: this.ctx.log,
       }, (image) => { this.image = image; });
       await runSteps(steps(layout, this.options, app), { log: this.ctx.log, signal: this.ctx.signal });

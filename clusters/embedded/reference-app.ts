@@ -44,6 +44,11 @@ export interface ReferenceAppInput {
   replicas?: number;
   /** A compressed profile's time scale: the HPA's behavior windows shrink with it. */
   timeScale?: number;
+  /**
+   * The container's preStop sleep in seconds (the overlay's 5 s lets endpoints go before SIGTERM); 0 removes
+   * the hook, as for a service deployed without one (then a service that does not drain drops requests).
+   */
+  preStopSleepS?: number;
   log: (line: string) => void;
 }
 
@@ -75,7 +80,7 @@ const HOST_PROGRAM_MOUNTS = ['/usr', '/etc/alternatives'];
  * command the container runs `/bin/sh -c <command>` in its folder, on this machine's programs, as the
  * user who owns that folder; everything else (probes on /health and /ready, PORT, drain) stays the base's.
  */
-export function customise(objects: KubeObject[], input: Pick<ReferenceAppInput, 'version' | 'env' | 'replicas' | 'workload'> & { image: string }): KubeObject[] {
+export function customise(objects: KubeObject[], input: Pick<ReferenceAppInput, 'version' | 'env' | 'replicas' | 'workload' | 'preStopSleepS'> & { image: string }): KubeObject[] {
   return objects.map((object) => {
     if (object.kind !== 'Deployment' || object.metadata.name !== APP_DEPLOYMENT) return object;
     const podSpec = object.spec?.template?.spec ?? {};
@@ -86,6 +91,10 @@ export function customise(objects: KubeObject[], input: Pick<ReferenceAppInput, 
       const extra = { APP_VERSION: input.version, ...(workload.kind === 'command' ? { HOST: '0.0.0.0' } : {}), ...input.env };
       const env = [...(c.env ?? []).filter((e) => !(e.name in extra)), ...Object.entries(extra).map(([name, value]) => ({ name, value }))];
       const container: Container = { ...c, image: input.image, env };
+      if (input.preStopSleepS !== undefined) {
+        const { preStop: _dropped, ...lifecycle } = (c.lifecycle ?? {}) as Record<string, unknown>;
+        container.lifecycle = input.preStopSleepS > 0 ? { ...lifecycle, preStop: { sleep: { seconds: input.preStopSleepS } } } : lifecycle;
+      }
       if (workload.kind === 'command') {
         container.command = ['/bin/sh', '-c', workload.command];
         container.workingDir = workload.cwd;

@@ -27,6 +27,14 @@ async function renderOverlay(): Promise<Obj[]> {
 }
 
 describe('the embedded overlay, customised per run', () => {
+  it('--set preStopSleepS changes the preStop sleep, and 0 deploys without the hook', async () => {
+    const rendered = await renderOverlay();
+    const container = (preStopSleepS: number) => (customise(rendered, { version: 'v1', workload: { kind: 'reference' }, image: 'x', preStopSleepS })
+      .find((o) => o.kind === 'Deployment') as Obj).spec.template.spec.containers[0];
+    expect(container(12).lifecycle).toEqual({ preStop: { sleep: { seconds: 12 } } });
+    expect(container(0).lifecycle).toEqual({});
+  });
+
   it('runs the reference image at the run\'s version, never pulled, on the NodePort, without CNPG', async () => {
     const objects = customise(await renderOverlay(), { version: '1.2.0', env: { OTEL_SERVICE_NAME: 'reference-app' }, workload: { kind: 'reference' }, image: 'localhost/slo-reference-app:1.2.0' });
     expect(objects.map((o) => o.kind).sort()).toEqual(['Deployment', 'HorizontalPodAutoscaler', 'Namespace', 'PodDisruptionBudget', 'Service']);
@@ -71,7 +79,7 @@ describe('compressed profiles compress the HPA the ways Kubernetes allows', () =
     const hpa = (await renderOverlay()).find((o) => o.kind === 'HorizontalPodAutoscaler') as Obj;
     const quick = compressHpa(hpa, 0.1);
     expect(quick.spec.behavior.scaleUp.policies.map((p: { periodSeconds: number }) => p.periodSeconds)).toEqual([2, 2]);
-    expect(quick.spec.behavior.scaleDown.stabilizationWindowSeconds).toBe(30);
+    expect(quick.spec.behavior.scaleDown.stabilizationWindowSeconds).toBe(18) // 180 s x 0.1;
     expect(quick.spec.behavior.scaleDown.policies[0].periodSeconds).toBe(6);
     expect(compressHpa(hpa, 0.001).spec.behavior.scaleDown.policies[0].periodSeconds).toBe(1);
     // Targets and bounds are what the service asks for, in every profile.
