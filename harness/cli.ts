@@ -32,6 +32,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--steps <names>', 'comma-separated subset of the suite\'s steps to run')
     .addOption(engineOption())
     .option('--scenario <file>', 'your own scenario module, or a *.k6.ts script with --engine k6, run in place of each step\'s scenario')
+    .option('--runners <n>', 'drive each step from N pods of the embedded engine (an Indexed Job in the target cluster, each 1/N of the rate); overrides the spec\'s load.runners (1: in process)')
     .option('--baseline <run-dir>', 'compare with an earlier run and flag regressions')
     .option('--set <key=value...>', 'adapter settings, e.g. context=staging namespace=shop')
     .action(async (options: CommonOptions) => {

@@ -8,11 +8,13 @@
 import { join } from 'node:path';
 import type { Cluster, ClusterOptions, Endpoint } from '../clusters/types.ts';
 import { loadClusterAdapter, type ClusterName } from '../clusters/index.ts';
-import { isSloError, type ExitCode } from '../contract/errors.ts';
+import { errors, isSloError, type ExitCode } from '../contract/errors.ts';
 import type { ResolvedStep, ResolvedSuite, SloSpec } from '../contract/spec.ts';
 import { eventsOf, TIMELINE_FILE } from '../contract/timeline.ts';
 import type { Judgement } from '../verifiers/index.ts';
-import { isK6Script, resolveStepScenario, runLoad, type LoadEngine, type LoadResult, type ScenarioParams } from '../load/index.ts';
+import { isK6Script, resolveStepScenario, runLoad, type LoadEngine, type LoadResult, type RunLoadOptions, type ScenarioParams } from '../load/index.ts';
+import { runDistributedLoad } from '../load/runners/run-runners.ts';
+import type { RunnerLauncher, RunnerPlacement } from '../load/runners/launcher.ts';
 import { ActionSchedule, assertActionsSupported, carryOut, HARNESS_SOURCE } from './actions.ts';
 import { exitCodeFor, judgeAndReport } from './judge.ts';
 import { readTimeline, TimelineWriter } from './timeline-file.ts';
@@ -36,6 +38,8 @@ export interface RunRequest {
   /** The user's own scenario module or k6 script, used in place of every step's scenario. */
   scenarioOverride?: string;
   settings: Record<string, string>;
+  /** Distributed load (`--runners N`, N > 1): pods of the embedded engine in the target cluster. */
+  runners?: { count: number; placement: RunnerPlacement; startAllowanceMs: number };
   baselineDir?: string;
   signal: AbortSignal;
   log: (line: string) => void;
@@ -74,14 +78,16 @@ async function runStep(step: ResolvedStep, request: RunRequest, cluster: Cluster
   const scenario = isScript ? null : await resolveStepScenario(source, stepParams(step));
   const schedule = new ActionSchedule(step.actions, (action) => carryOut(cluster, action, timeline, request.log));
   try {
-    const result = await runLoad(request.engine, {
+    const load = {
       step: step.name,
       scenario,
       ...(isScript ? { script: source } : {}),
       startAtMs: Date.now() + START_MARGIN_MS,
       runDir,
       slo: { p95Ms: request.spec.slos.latency.p95Ms, errorRatePercent: request.spec.slos.errorRate.maxPercent },
-    }, { baseUrl: endpoint.baseUrl }, {
+    };
+    const runners = request.runners;
+    const options: RunLoadOptions = {
       timeline,
       signal: request.signal,
       // Actions and load share one time origin: the t=0 the engine reports, not when the harness asked.
@@ -89,7 +95,11 @@ async function runStep(step: ResolvedStep, request: RunRequest, cluster: Cluster
       onProgress: (p) => request.progress(
         `${step.name}: ${Math.round(p.elapsedS)}/${Math.round(p.totalS)} s, ${Math.round(p.rate)} req/s, p95 ${p.p95Ms === null ? '-' : `${Math.round(p.p95Ms)} ms`}, errors ${p.errors}, dropped ${p.dropped}`,
       ),
-    });
+    };
+    // N runner pods share the step's rate from one t=0 set far enough ahead for the pods to start.
+    const result = runners
+      ? await runDistributedLoad(launcherOf(cluster), load, { ...options, runners: runners.count, placement: runners.placement, startAllowanceMs: runners.startAllowanceMs })
+      : await runLoad(request.engine, load, { baseUrl: endpoint.baseUrl }, options);
     // An action still running (a failover waiting for its new primary) belongs to this step.
     await schedule.settle();
     timeline.event('step.end', HARNESS_SOURCE, { step: step.name, ok: result.status === 'completed', ...(result.reason ? { reason: result.reason } : {}) });
@@ -97,6 +107,13 @@ async function runStep(step: ResolvedStep, request: RunRequest, cluster: Cluster
   } finally {
     schedule.cancel();
   }
+}
+
+/** The cluster's ability to run the engine as an Indexed Job, as distributed load uses it. */
+function launcherOf(cluster: Cluster): RunnerLauncher {
+  const { runnerBaseUrl, runLoadInCluster } = cluster;
+  if (!runnerBaseUrl || !runLoadInCluster) throw errors.SLO_ERR_ACTION_UNSUPPORTED(`the ${cluster.name} target cannot run load runners as pods`, 'leave --runners out');
+  return { runnerBaseUrl: () => runnerBaseUrl.call(cluster), runLoadInCluster: (request, events) => runLoadInCluster.call(cluster, request, events) };
 }
 
 /** Evidence that needs the target still up: durability of acknowledged writes and the /metrics series. */
@@ -165,6 +182,12 @@ export async function runSuite(request: RunRequest): Promise<RunOutcome> {
     }));
     // Before any load: e.g. the kube adapter refuses destructive actions in a namespace that has not opted in.
     await cluster.preflight?.([...new Set(request.suite.steps.flatMap((s) => s.actions.map((a) => a.do)))]);
+    // Distributed load: the runners' image in place and their namespace opted in, before any load.
+    if (request.runners) {
+      launcherOf(cluster);
+      await cluster.prepareLoadRunners?.(request.runners.placement);
+      request.log(`load: ${request.runners.count} runner pods of the embedded engine per step`);
+    }
 
     for (const step of request.suite.steps) {
       if (request.signal.aborted) break;

@@ -7,7 +7,7 @@
 import { execa } from 'execa';
 import { errors } from '../../contract/errors.ts';
 import which from 'which';
-import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint } from '../types.ts';
+import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint, RunnerEvents, RunnerJob, RunnerJobRequest, RunnerPlacement } from '../types.ts';
 import { KubeCluster, loadKubeConfig, parseKubeSettings } from '../kube/index.ts';
 import {
   APP_DEPLOYMENT, APP_IMAGE, APP_IMAGE_REPOSITORY, CNPG_CLUSTER, KIND_NAMESPACE, NODE_PORT_URL, applyOverlay, commandLine,
@@ -109,6 +109,7 @@ export class KindCluster implements Cluster {
     const settings = parseKubeSettings({
       context: kubeContext(name), kubeconfig: this.env.KUBECONFIG?.split(':')[0] ?? '',
       namespace: KIND_NAMESPACE, deployment: APP_DEPLOYMENT, cnpgCluster: CNPG_CLUSTER, serviceUrl: NODE_PORT_URL,
+      runnerUrl: `http://${APP_DEPLOYMENT}.${KIND_NAMESPACE}.svc.cluster.local`, runnerImage: String(this.options.settings?.runnerImage ?? ''),
     });
     this.kube = new KubeCluster(this.ctx, settings, loadKubeConfig(settings));
     await this.kube.up();
@@ -142,6 +143,19 @@ export class KindCluster implements Cluster {
 
   killPod(pod?: string): Promise<string> {
     return this.delegate().killPod(pod);
+  }
+
+  /** Distributed load: the runners' image is the user's (`kind load image-archive`, then --set runnerImage=). */
+  prepareLoadRunners(placement: RunnerPlacement): Promise<void> {
+    return this.delegate().prepareLoadRunners(placement);
+  }
+
+  runnerBaseUrl(): string {
+    return this.delegate().runnerBaseUrl();
+  }
+
+  runLoadInCluster(request: RunnerJobRequest, events: RunnerEvents): Promise<RunnerJob> {
+    return this.delegate().runLoadInCluster(request, events);
   }
 
   scale(replicas: number): Promise<void> {

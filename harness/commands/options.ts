@@ -20,6 +20,7 @@ export interface CommonOptions {
   to?: string;
   stepSeconds?: string;
   engine?: string;
+  runners?: string;
 }
 
 /** `--engine`, else the spec's `load.engine`; an unknown name is one line naming the valid ones. */
@@ -29,6 +30,14 @@ export function parseEngineName(value: string | undefined, fromSpec: EngineName)
     throw errors.SLO_ERR_CLI_USAGE(`--engine must be one of ${ENGINE_NAMES.join(', ')}, got "${value}"`);
   }
   return value as EngineName;
+}
+
+/** `--runners`, else the spec's `load.runners`: pods of the embedded engine (1: in the harness's process). */
+export function parseRunners(value: string | undefined, fromSpec: number): number {
+  if (value === undefined) return fromSpec;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 50) throw errors.SLO_ERR_CLI_USAGE(`--runners must be an integer from 1 to 50, got "${value}"`);
+  return n;
 }
 
 export function parseClusterName(value: string | undefined): ClusterName {

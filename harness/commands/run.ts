@@ -16,7 +16,7 @@ import { createTerminal, type Terminal } from '../progress.ts';
 import { startSelfTracing } from '../self-tracing.ts';
 import { EMBEDDED_ADAPTERS, LOCAL_ADAPTERS, loadClusterAdapter, type ClusterName } from '../../clusters/index.ts';
 import type { Cluster } from '../../clusters/types.ts';
-import { isQuiet, parseClusterName, parseEngineName, parseSettings, parseStepNames, requireExistingFile, type CommonOptions } from './options.ts';
+import { isQuiet, parseClusterName, parseEngineName, parsePositiveNumber, parseRunners, parseSettings, parseStepNames, requireExistingFile, type CommonOptions } from './options.ts';
 import { printOutcome } from './summary.ts';
 
 export interface PreparedRun {
@@ -31,6 +31,9 @@ export interface PreparedRun {
   scenario: string | undefined;
   baseline: string | undefined;
   engine: EngineName;
+  /** Distributed load: pods of the embedded engine (1: in process), and the seconds they get to start. */
+  runners: number;
+  runnerStartS: number;
 }
 
 export function selectSteps(suite: ResolvedSuite, names: string[] | undefined): ResolvedSuite {
@@ -58,6 +61,10 @@ export async function prepareRun(options: CommonOptions): Promise<PreparedRun> {
   const suite = selectSteps(resolveProfile(spec, options.profile ?? 'quick'), parseStepNames(options.steps));
   const scenario = requireExistingFile('--scenario', options.scenario);
   const engine = parseEngineName(options.engine, spec.load.engine);
+  const runners = parseRunners(options.runners, spec.load.runners);
+  if (runners > 1 && engine !== 'embedded') {
+    throw errors.SLO_ERR_CLI_USAGE(`${options.runners !== undefined ? '--runners' : 'load.runners'} ${runners} runs pods of the embedded engine; the ${engine} engine runs in the harness's process`, 'leave --engine out, or run one runner');
+  }
   // Every step's scenario must load and resolve before anything starts (a typo must not surface mid-run).
   await checkScenarios(suite, scenario, engine);
   if (options.baseline !== undefined && !existsSync(join(options.baseline, 'report.json'))) {
@@ -71,13 +78,17 @@ export async function prepareRun(options: CommonOptions): Promise<PreparedRun> {
     { settings, ...(options.app ? { app: options.app } : {}) },
   );
   assertActionsSupported(probe, suite);
+  if (runners > 1 && typeof probe.runLoadInCluster !== 'function') {
+    throw errors.SLO_ERR_CLI_USAGE(`--runners ${runners} runs the load as pods of a Kubernetes Job; --cluster ${cluster} has no Kubernetes`, 'use --cluster local (embedded), kind or kube, or leave --runners out');
+  }
+  const runnerStartS = parsePositiveNumber('--set runnerStartS', settings.runnerStartS, 20);
   // Steps that cannot show what they are judged on at this profile (a rollout too late to finish, a spike
   // too light to reach max replicas) are bad input too; last, so a wrong flag is named first.
   const unshowable = unshowableError(spec, suite, specFile ?? '<built-in defaults>', { scenarioOverride: scenario });
   if (unshowable) throw unshowable;
   return {
     probe, cluster, spec, specFile, specText: specFile ? readFileSync(specFile, 'utf8') : null, suite,
-    settings, scenario, baseline: options.baseline, engine,
+    settings, scenario, baseline: options.baseline, engine, runners, runnerStartS,
   };
 }
 
@@ -140,6 +151,7 @@ export async function runCommand(options: CommonOptions): Promise<number> {
       outDir: options.out ?? 'runs',
       engine,
       settings: prepared.settings,
+      ...(prepared.runners > 1 ? { runners: { count: prepared.runners, placement: prepared.spec.load.runnerPods, startAllowanceMs: prepared.runnerStartS * 1000 } } : {}),
       signal: controller.signal,
       log: (line) => terminal.log(line),
       progress: (line) => terminal.progress(line),
