@@ -11,10 +11,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeConfig } from '@kubernetes/client-node';
 import { kubernetesBinDir } from '../clusters/embedded/build.ts';
 import { STATE_DIR } from '../clusters/embedded/index.ts';
 import { APP_NAMESPACE, APP_URL } from '../clusters/embedded/reference-app.ts';
+import { KubeCluster, loadKubeConfig, parseKubeSettings } from '../clusters/kube/index.ts';
 import { databaseProcesses } from '../clusters/local/database/index.ts';
+import type { ClusterContext } from '../clusters/types.ts';
+import { TimelineWriter } from '../harness/timeline-file.ts';
 import { hostState } from '../testing/host-state.ts';
 import { standInCommand } from '../testing/stand-in-service.ts';
 
@@ -111,6 +115,58 @@ describe.runIf(root)('the embedded cluster: slo up, then a killed harness reaped
     resolver.setServers(['10.96.0.10']);
     const service = JSON.parse((await kubectl(['-n', APP_NAMESPACE, 'get', 'service', 'slo-reference-app', '-o', 'json'])).stdout) as { spec: { clusterIP: string } };
     expect(await resolver.resolve4(`slo-reference-app.${APP_NAMESPACE}.svc.cluster.local`)).toEqual([service.spec.clusterIP]);
+  });
+
+  // The kube adapter's refusals and API errors, from this real API server (the in-process stand-in keeps
+  // only what a real server cannot be made to do: injected 5xx, dropped watches).
+  describe('the kube adapter against this real API server', () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'slo-kube-real-'));
+    const adapter = (settings: Record<string, string | number>, kc?: KubeConfig) => {
+      const parsed = parseKubeSettings({ kubeconfig: KUBECONFIG, serviceUrl: APP_URL, ...settings });
+      const ctx: ClusterContext = { runDir: scratch, timeline: new TimelineWriter(join(scratch, `t-${Date.now()}.jsonl`)), signal: new AbortController().signal, log: () => undefined };
+      return new KubeCluster(ctx, parsed, kc ?? loadKubeConfig(parsed));
+    };
+    type Failure = { code: string; exitCode: number; message: string; hint: string };
+    const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as Failure);
+
+    it('refuses disruptions in a namespace that did not opt in, and changes nothing there', async () => {
+      expect((await kubectl(['create', 'namespace', 'slo-optout'])).exitCode).toBe(0);
+      expect((await kubectl(['-n', 'slo-optout', 'create', 'deployment', 'web', `--image=${'localhost/slo-host-runner:v1'}`, '--replicas=0'])).exitCode).toBe(0);
+      const cluster = adapter({ namespace: 'slo-optout', deployment: 'web', container: 'web' });
+      for (const attempt of [() => cluster.rollout('v2'), () => cluster.killPod('web-1'), () => cluster.preflight(['rollout'])]) {
+        const err = await failureOf(attempt());
+        expect(err).toMatchObject({ code: 'SLO_ERR_DISRUPTION_NOT_ALLOWED', exitCode: 2 });
+        expect(err!.message).toContain('namespace slo-optout lacks label slo-harness.io/disruptions=allowed');
+      }
+      const web = JSON.parse((await kubectl(['-n', 'slo-optout', 'get', 'deployment', 'web', '-o', 'json'])).stdout) as { metadata: { generation: number } };
+      expect(web.metadata.generation).toBe(1);
+      // Scaling is not a disruption: it goes through.
+      await cluster.scale(0);
+    });
+
+    it('turns RBAC\'s real 403 into SLO_ERR_KUBE_API naming the call and the RBAC fix', async () => {
+      expect((await kubectl(['-n', 'slo-optout', 'create', 'serviceaccount', 'nobody'])).exitCode).toBe(0);
+      const token = (await kubectl(['-n', 'slo-optout', 'create', 'token', 'nobody'])).stdout.trim();
+      const admin = new KubeConfig();
+      admin.loadFromFile(KUBECONFIG);
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ ...admin.getCurrentCluster()!, name: 'embedded' }],
+        users: [{ name: 'nobody', token }],
+        contexts: [{ name: 'nobody', cluster: 'embedded', user: 'nobody' }],
+        currentContext: 'nobody',
+      });
+      const err = await failureOf(adapter({ namespace: APP_NAMESPACE }, kc).up());
+      expect(err).toMatchObject({ code: 'SLO_ERR_KUBE_API', exitCode: 3 });
+      expect(err!.message).toMatch(/failed: 403: .*forbidden.*system:serviceaccount:slo-optout:nobody/);
+      expect(err!.hint).toContain('RBAC');
+    });
+
+    it('turns a real 404 into SLO_ERR_KUBE_API pointing at the settings', async () => {
+      const err = await failureOf(adapter({ namespace: APP_NAMESPACE, deployment: 'no-such-app' }).up());
+      expect(err).toMatchObject({ code: 'SLO_ERR_KUBE_API', message: expect.stringMatching(new RegExp(`^GET deployment ${APP_NAMESPACE}/no-such-app failed: 404: .*not found`)) });
+      expect(err!.hint).toContain('check the namespace and names');
+    });
   });
 
   it('after the harness is killed, slo down leaves the host as it found it', async () => {
