@@ -94,7 +94,7 @@ export function stuckReason(pod: V1Pod): string | undefined {
  * Splits a log stream with timestamps (`<RFC3339Nano> <line>`) into lines; remembers the last timestamp so a
  * stream reopened with sinceTime can skip what it already gave.
  */
-class LogCursor {
+export class LogCursor {
   lastTs = '';
   seenAtLastTs = 0;
   private skipTs = '';
@@ -331,12 +331,16 @@ export class KubeRunners {
     // Background propagation lets the Job go at once; the pods are deleted right after, so wait for them.
     await this.core.deleteCollectionNamespacedPod({ namespace, labelSelector: `${RUNNERS_LABEL}=${name}`, gracePeriodSeconds: 0 }).catch(() => undefined);
     const deadline = Date.now() + timeoutMs;
+    const selector = { namespace, labelSelector: `${RUNNERS_LABEL}=${name}` };
     while (Date.now() < deadline) {
-      const left = await this.core.listNamespacedPod({ namespace, labelSelector: `${RUNNERS_LABEL}=${name}` }).then((l) => l.items.length, () => 0);
-      if (left === 0) return;
+      const [pods, jobs] = await Promise.all([
+        this.core.listNamespacedPod(selector).then((l) => l.items.length, () => 1),
+        this.batch.listNamespacedJob(selector).then((l) => l.items.length, () => 1),
+      ]);
+      if (pods === 0 && jobs === 0) return;
       await sleep(POLL_MS);
     }
-    throw errors.SLO_ERR_ENV_TIMEOUT(`the runners' pods of Job ${namespace}/${name} were still there ${timeoutMs / 1000} s after it was deleted`,
+    throw errors.SLO_ERR_ENV_TIMEOUT(`the runners' Job ${namespace}/${name} or its pods were still there ${timeoutMs / 1000} s after it was deleted`,
       `kubectl -n ${namespace} get pods -l ${RUNNERS_LABEL}=${name}`);
   }
 
