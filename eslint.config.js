@@ -26,7 +26,7 @@ const TEST_EXTRAS = ['testing', 'harness'];
 const forTests = (rule) => ({ ...rule, from: rule.from.filter((from) => !TEST_EXTRAS.some((extra) => from === `./${extra}`)) });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'runs/**', '.tools/**', 'test-artifacts/**', 'reference-app/node_modules/**', 'testing/lint-fixtures/**'] },
+  { ignores: ['node_modules/**', 'runs/**', '.tools/**', 'test-artifacts/**', 'reference-app/node_modules/**', 'reference-app/dist/**', 'testing/lint-fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

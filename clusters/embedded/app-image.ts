@@ -1,9 +1,12 @@
 // The reference service's image, built without Docker: what reference-app/Dockerfile puts in an image
-// (package.json, src/, production node_modules, node as PID 1 under UID 1000), assembled in a folder and
-// packed as a docker-archive (images.ts). The Dockerfile's base image cannot be pulled here, so the node
-// runtime comes from this machine: the node binary running the harness and the shared libraries it links
-// (ldd), at the paths the dynamic loader expects. The archive is cached under .tools/images/, keyed by
-// everything that goes into it, so a second `up` imports it without building.
+// (package.json, dist/ compiled from src/ by its build stage's `npm run build`, production node_modules,
+// `node dist/server.mjs` as PID 1 under UID 1000), assembled in a folder and packed as a docker-archive
+// (images.ts). The build runs reference-app/build.ts on reference-app's own node_modules, writing straight
+// into the image's /app/dist. The Dockerfile's base image cannot be pulled here, so the node runtime comes
+// from this machine: the node binary running the harness and the shared libraries it links (ldd), at the
+// paths the dynamic loader expects. The archive is cached under .tools/images/, keyed by everything that
+// goes into it (the build's inputs: package.json, the lockfile, build.ts and src/), so a second `up`
+// imports it without building and any change to src/ builds a new one.
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -28,9 +31,9 @@ export interface AppImageOptions {
   cacheDir?: string;
 }
 
-/** What the Dockerfile copies from the build context: package.json, package-lock.json and src/. */
-function contextFiles(appDir: string): string[] {
-  const files = ['package.json', 'package-lock.json'];
+/** What the Dockerfile's stages copy from the build context: package.json, package-lock.json, build.ts and src/. */
+export function contextFiles(appDir: string): string[] {
+  const files = ['package.json', 'package-lock.json', 'build.ts'];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(join(appDir, dir), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const path = join(dir, entry.name);
@@ -54,8 +57,8 @@ export function parseLdd(output: string): string[] {
   return libs;
 }
 
-/** Content key of the image: the node binary, its libraries, the context files. */
-function imageKey(node: string, libs: readonly string[], appDir: string, files: readonly string[]): string {
+/** Content key of the image: the node binary, its libraries, the context files (dist/ is built from them). */
+export function imageKey(node: string, libs: readonly string[], appDir: string, files: readonly string[]): string {
   const hash = createHash('sha256');
   for (const path of [node, ...libs]) {
     const s = statSync(path);
@@ -85,6 +88,14 @@ async function productionModules(appDir: string, cacheDir: string, log: (line: s
   return join(dir, 'node_modules');
 }
 
+/** The Dockerfile's build stage: `npm run build` (build.ts) on reference-app's own node_modules, into `outdir`. */
+export async function buildDist(appDir: string, outdir: string): Promise<void> {
+  const result = await execa(process.execPath, ['--import', 'tsx', 'build.ts', '--outdir', outdir], { cwd: appDir, reject: false, all: true });
+  if (result.exitCode !== 0 || !existsSync(join(outdir, 'server.mjs'))) {
+    throw errors.SLO_ERR_ENV_PROCESS_FAILED(`building the reference service (reference-app/build.ts) failed: ${(result.all ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+  }
+}
+
 /** The image's container config, as the Dockerfile's ENV, WORKDIR, USER and CMD lines set it. */
 export function referenceAppConfig(): Record<string, unknown> {
   return {
@@ -92,13 +103,13 @@ export function referenceAppConfig(): Record<string, unknown> {
     WorkingDir: '/app',
     User: '1000:1000',
     ExposedPorts: { '8080/tcp': {} },
-    Cmd: ['node', '--import', 'tsx', 'src/server.ts'],
+    Cmd: ['node', 'dist/server.mjs'],
   };
 }
 
 /**
  * Builds (or finds in the cache) the reference service's image archive; returns its path and reference.
- * Cost when cold: npm ci (~10 s with a warm npm cache) and packing ~200 MB (~5 s).
+ * Cost when cold: npm ci (~10 s with a warm npm cache), the build (<1 s) and packing ~200 MB (~5 s).
  */
 export async function referenceAppImage(options: AppImageOptions): Promise<{ archive: string; ref: string }> {
   const node = options.node ?? process.execPath;
@@ -125,10 +136,8 @@ export async function referenceAppImage(options: AppImageOptions): Promise<{ arc
   }
   writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/usr/sbin/nologin\nnode:x:1000:1000:node:/home/node:/usr/sbin/nologin\n');
   writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\nnode:x:1000:\n');
-  for (const file of files) {
-    mkdirSync(join(rootfs, 'app', dirname(file)), { recursive: true });
-    copyFileSync(join(appDir, file), join(rootfs, 'app', file));
-  }
+  copyFileSync(join(appDir, 'package.json'), join(rootfs, 'app/package.json'));
+  await buildDist(appDir, join(rootfs, 'app/dist'));
   cpSync(modules, join(rootfs, 'app/node_modules'), { recursive: true, verbatimSymlinks: true });
   mkdirSync(cacheDir, { recursive: true });
   for (const old of readdirSync(cacheDir).filter((f) => /^reference-app-[0-9a-f]+\.tar$/.test(f))) rmSync(join(cacheDir, old));

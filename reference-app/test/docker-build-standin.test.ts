@@ -1,14 +1,16 @@
 // A STAND-IN FOR `docker build -t slo-reference-app:dev reference-app`: there is no Docker engine on this
 // machine, so support/dockerfile.ts follows the Dockerfile's lines in temp folders (the context filtered by
-// .dockerignore, the COPY lines, the `npm ci` of the RUN line, ENV and CMD) and the service is started from
-// that copy against a throwaway PostgreSQL. It proves the build context is self-sufficient and that the
-// image holds nothing from outside reference-app; it does not prove the base image or a real layer build.
+// .dockerignore, the COPY lines, the RUN lines' `npm ci` and `npm run build`, ENV and CMD) and the service is
+// started from that copy against a throwaway PostgreSQL. It proves the build context is self-sufficient, that
+// the image holds compiled JavaScript and nothing from outside reference-app, and that the entry loads no
+// instrumented package before telemetry starts; it does not prove the base image or a real layer build.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isInstrumented } from '../build.ts';
 import { buildStandIn, dockerignoreFilter, filesUnder, imageFiles, isInside, type StandInImage } from './support/dockerfile.ts';
 import { freePort, startPostgres, type PostgresHandle } from './support/postgres.ts';
 
@@ -20,6 +22,11 @@ const manifest = JSON.parse(readFileSync(join(APP_DIR, 'package.json'), 'utf8'))
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
+
+/** Module specifiers a file imports statically at its top level (`import ... from "x"`, `import "x"`). */
+function staticImports(text: string): string[] {
+  return [...text.matchAll(/^import\s+(?:[^'"]*?\s+from\s+)?["']([^"']+)["'];?\s*$/gm)].map((m) => m[1] as string);
+}
 
 let db: PostgresHandle;
 let image: StandInImage;
@@ -37,16 +44,35 @@ afterAll(async () => {
 });
 
 describe('stand-in for docker build of reference-app/ (no Docker engine here)', () => {
-  it('the final image holds package.json and src/ only, every file taken from reference-app', () => {
+  it('the final image holds package.json and the compiled dist/ only: no TypeScript, every context file from reference-app', () => {
     const appFiles = imageFiles(image, image.workdir).filter((f) => !f.startsWith('node_modules/'));
-    const expected = ['package.json', ...filesUnder(APP_DIR, 'src').map((f) => `src/${f}`)];
-    expect(appFiles.sort()).toEqual(expected.sort());
-    expect(image.copiedFromContext.length).toBe(expected.length);
+    expect(appFiles.filter((f) => f !== 'package.json' && !f.startsWith('dist/'))).toEqual([]);
+    expect(appFiles).toContain('dist/server.mjs');
+    expect(appFiles.filter((f) => f.startsWith('dist/') && !f.endsWith('.mjs'))).toEqual([]);
+    expect(image.copiedFromContext.map((f) => f.imagePath)).toEqual(['/app/package.json']);
     for (const file of image.copiedFromContext) expect(isInside(APP_DIR, realpathSync(file.source)), file.source).toBe(true);
     // No source file reaches out of the service's folder (the import the harness's error catalog once was).
     for (const file of filesUnder(APP_DIR, 'src')) {
       expect(readFileSync(join(APP_DIR, 'src', file), 'utf8'), file).not.toMatch(/(?:from|import|import\()\s*'\.\.\/\.\.\//);
     }
+  });
+
+  it('the entry loads no instrumented package before telemetry starts: main.ts stays behind a dynamic import', () => {
+    const dist = join(image.root, image.workdir, 'dist');
+    const eager = new Set<string>();
+    const visit = (file: string): void => {
+      for (const specifier of staticImports(readFileSync(file, 'utf8'))) {
+        if (specifier.startsWith('.')) visit(join(dirname(file), specifier));
+        else eager.add(specifier);
+      }
+    };
+    visit(join(dist, 'server.mjs'));
+    expect([...eager].filter(isInstrumented)).toEqual([]);
+    expect(eager.has('zod')).toBe(true); // the parser sees the config's own import
+    const chunks = imageFiles(image, `${image.workdir}/dist`).filter((f) => f !== 'server.mjs');
+    const mainChunk = chunks.find((f) => staticImports(readFileSync(join(dist, f), 'utf8')).includes('fastify'));
+    expect(mainChunk, chunks.join(', ')).toBeDefined();
+    expect(readFileSync(join(dist, 'server.mjs'), 'utf8')).toContain(`await import("./${mainChunk}")`);
   });
 
   it('node_modules holds the production dependencies of package-lock.json and no dev dependency', () => {
@@ -66,7 +92,7 @@ describe('stand-in for docker build of reference-app/ (no Docker engine here)', 
   it('this machine is a fair stand-in for the base image: the same Node major', () => {
     const major = /^node:(\d+)/.exec(image.baseImage)?.[1];
     expect(major).toBe(process.versions.node.split('.')[0]);
-    expect(image.cmd.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
+    expect(image.cmd).toEqual(['node', 'dist/server.mjs']); // precompiled: no loader transpiles at start
   });
 
   it('starts from the copy alone with the image CMD and ENV: /health and /ready 200, SIGTERM exits 0', async () => {
@@ -132,13 +158,14 @@ describe('the stand-in can tell a broken context from a good one', () => {
     ['a file .dockerignore excludes', 'FROM node:20\nWORKDIR /app\nCOPY test ./test\n', /excluded by .dockerignore/],
     ['a file that does not exist', 'FROM node:20\nWORKDIR /app\nCOPY harness/errors.ts ./harness/\n', /not in the build context/],
     ['a RUN it cannot follow', 'FROM node:20\nRUN apt-get install -y curl\n', /does not know this command/],
+    ['a file another stage does not hold', 'FROM node:20 AS build\nWORKDIR /app\nFROM node:20\nWORKDIR /app\nCOPY --from=build /app/dist ./dist\n', /not in that stage/],
   ])('refuses %s', (_name, dockerfile, error) => {
     expect(() => buildStandIn(context(dockerfile))).toThrow(error);
   });
 
   it('reads .dockerignore the way Docker does for this folder', () => {
     const admitted = dockerignoreFilter(readFileSync(join(APP_DIR, '.dockerignore'), 'utf8'));
-    expect(['package.json', 'package-lock.json', 'src/server.ts', 'src/routes/items.ts'].filter(admitted)).toHaveLength(4);
-    expect(['Dockerfile', 'test/api.test.ts', 'node_modules/pg/package.json', 'k8s/base/deployment.yaml', 'tsconfig.json'].filter(admitted)).toEqual([]);
+    expect(['package.json', 'package-lock.json', 'build.ts', 'src/server.ts', 'src/routes/items.ts'].filter(admitted)).toHaveLength(5);
+    expect(['Dockerfile', 'test/api.test.ts', 'node_modules/pg/package.json', 'k8s/base/deployment.yaml', 'tsconfig.json', 'dist/server.mjs'].filter(admitted)).toEqual([]);
   });
 });

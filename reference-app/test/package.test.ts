@@ -1,6 +1,7 @@
 // reference-app is a package of its own: what src/ imports is exactly what package.json declares, pinned,
 // installed in reference-app/node_modules, and found there even when the service is started from the
-// repository root (`node --import tsx reference-app/src/server.ts`, as clusters/local does).
+// repository root (`node --import tsx reference-app/src/server.ts`, as clusters/local does). The image runs
+// the compiled dist/ instead (build.ts, esbuild), built with the very esbuild tsx runs on.
 import { readFileSync, realpathSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ const manifest = JSON.parse(readFileSync(join(APP_DIR, 'package.json'), 'utf8'))
 
 /** Not imported by src/ but needed at run time, and why. */
 const RUNTIME_ONLY: Record<string, string> = {
-  tsx: 'the loader that runs the TypeScript sources (node --import tsx)',
+  tsx: 'the loader that runs the TypeScript sources (node --import tsx) outside the image: clusters/local, tests, npm start and the build',
   '@opentelemetry/api': 'the peer dependency every OpenTelemetry package shares; one copy must exist',
 };
 
@@ -45,6 +46,14 @@ describe('reference-app/package.json', () => {
     const declared = Object.keys(manifest.dependencies);
     expect([...imported].filter((name) => !declared.includes(name))).toEqual([]);
     expect(declared.filter((name) => !imported.has(name) && !(name in RUNTIME_ONLY))).toEqual([]);
+  });
+
+  it('builds with the esbuild tsx brings: one copy, pinned as a devDependency', () => {
+    const lock = JSON.parse(readFileSync(join(APP_DIR, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
+    expect(manifest.devDependencies.esbuild).toBe(lock.packages['node_modules/esbuild']?.version);
+    expect(Object.keys(lock.packages).filter((path) => path.endsWith('/node_modules/esbuild'))).toEqual([]);
+    const scripts = (JSON.parse(readFileSync(join(APP_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.build).toBe('node --import tsx build.ts');
   });
 
   it('pins every version exactly', () => {

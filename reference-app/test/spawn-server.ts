@@ -2,12 +2,18 @@
 // way clusters/local starts each replica) as a child process, and hands back its URL, its log lines and a
 // way to wait for its exit. The service's own modules still resolve from reference-app/node_modules (Node
 // looks next to the importing file first); only the tsx loader named by --import comes from the cwd.
+// Or, given an entry, the compiled service the image runs (`node dist/server.mjs`, see test/built-service.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './support/postgres.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SERVER_ENTRY = 'reference-app/src/server.ts';
+
+/** How to start the service: node's arguments and the folder to start it in. */
+export interface ServerEntry { args: string[]; cwd: string }
+/** The TypeScript sources under tsx, from the repository root (clusters/local, the `processes` target). */
+export const TSX_ENTRY: ServerEntry = { args: ['--import', 'tsx', SERVER_ENTRY], cwd: REPO_ROOT };
 
 export interface ServerProcess {
   baseUrl: string;
@@ -20,9 +26,9 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-export function spawnServerRaw(env: Record<string, string>): { child: ChildProcess; stdoutLines: string[]; stderr: () => string; exited: ServerProcess['exited'] } {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_ENTRY], {
-    cwd: REPO_ROOT,
+export function spawnServerRaw(env: Record<string, string>, entry: ServerEntry = TSX_ENTRY): { child: ChildProcess; stdoutLines: string[]; stderr: () => string; exited: ServerProcess['exited'] } {
+  const child = spawn(process.execPath, entry.args, {
+    cwd: entry.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -42,9 +48,9 @@ export function spawnServerRaw(env: Record<string, string>): { child: ChildProce
   return { child, stdoutLines, stderr: () => stderrText, exited };
 }
 
-export async function startServer(env: Record<string, string>, readyTimeoutMs = 30_000): Promise<ServerProcess> {
+export async function startServer(env: Record<string, string>, readyTimeoutMs = 30_000, entry: ServerEntry = TSX_ENTRY): Promise<ServerProcess> {
   const port = await freePort();
-  const raw = spawnServerRaw({ HOST: '127.0.0.1', PORT: String(port), ...env });
+  const raw = spawnServerRaw({ HOST: '127.0.0.1', PORT: String(port), ...env }, entry);
   const baseUrl = `http://127.0.0.1:${port}`;
   const handle: ServerProcess = {
     ...raw,

@@ -1,10 +1,13 @@
 // Tracing end to end: the real server process exports OTLP/HTTP to a tiny receiver started here, with
 // HTTP, Fastify and pg spans in one trace, and the pino log line of that request carrying its trace_id.
-// Also: with no OTLP endpoint set, nothing is exported and logs carry no trace ids.
+// Also: with no OTLP endpoint set, nothing is exported and logs carry no trace ids. Both ways the service
+// starts: the TypeScript sources under tsx (clusters/local) and the compiled dist/ the image runs, where the
+// pg spans and the trace ids in pino's lines prove the bundle still loads those packages after the SDK's hooks.
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresHandle } from './support/postgres.ts';
-import { startServer, type ServerProcess } from './spawn-server.ts';
+import { buildIntoTemp, type BuiltService } from './built-service.ts';
+import { startServer, TSX_ENTRY, type ServerEntry, type ServerProcess } from './spawn-server.ts';
 
 interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number }
 interface OtlpScopeSpans { scope: { name: string }; spans: OtlpSpan[] }
@@ -17,9 +20,11 @@ let receiver: Server;
 let receiverUrl: string;
 const received: Received[] = [];
 const servers: ServerProcess[] = [];
+let built: BuiltService | undefined;
 
 beforeAll(async () => {
   db = await startPostgres();
+  built = await buildIntoTemp();
   receiver = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (c: Buffer) => chunks.push(c));
@@ -42,6 +47,7 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.kill()));
   await new Promise((resolve) => receiver?.close(resolve));
   await db?.stop();
+  built?.remove();
 });
 
 function spansBy(scopePrefix: string): OtlpSpan[] {
@@ -51,15 +57,21 @@ function spansBy(scopePrefix: string): OtlpSpan[] {
     .flatMap((ss) => ss.spans);
 }
 
-describe('OpenTelemetry', () => {
+const ENTRIES: [string, () => ServerEntry][] = [
+  ['tsx: node --import tsx src/server.ts', () => TSX_ENTRY],
+  ['the image: node dist/server.mjs', () => (built as BuiltService).entry],
+];
+
+describe.each(ENTRIES)('OpenTelemetry (%s)', (name, entry) => {
   it('exports http, fastify and pg spans of one request in one trace, and its log line carries the trace_id', async () => {
+    received.length = 0; // only this server's exports
     const server = await startServer({
       DATABASE_URL: db.url, DRAIN_DELAY_MS: '0', APP_VERSION: '3.1.4', INSTANCE_ID: 'traced-pod',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, OTEL_SERVICE_NAME: 'reference-app-test', OTEL_BSP_SCHEDULE_DELAY: '100',
-    });
+    }, undefined, entry());
     servers.push(server);
     const response = await fetch(`${server.baseUrl}/api/orders`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'traced-order' }, body: JSON.stringify({ itemId: 5, quantity: 2 }),
+      method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': `traced-order ${name}` }, body: JSON.stringify({ itemId: 5, quantity: 2 }),
     });
     expect(response.status).toBe(201);
     server.child.kill('SIGTERM'); // shutdown flushes the span batch
@@ -88,7 +100,7 @@ describe('OpenTelemetry', () => {
 
   it('is entirely off without an OTLP endpoint: no export, no trace ids in logs', async () => {
     const before = received.length;
-    const server = await startServer({ DATABASE_URL: db.url, DRAIN_DELAY_MS: '0', OTEL_SERVICE_NAME: 'ignored-without-endpoint' });
+    const server = await startServer({ DATABASE_URL: db.url, DRAIN_DELAY_MS: '0', OTEL_SERVICE_NAME: 'ignored-without-endpoint' }, undefined, entry());
     servers.push(server);
     const response = await fetch(`${server.baseUrl}/api/orders`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ itemId: 6, quantity: 1 }),

@@ -3,14 +3,14 @@
 //
 // What it does like Docker: the context is the folder filtered by its .dockerignore; COPY takes sources from
 // that filtered context (or --from=<stage>) and fails when a source is missing or ignored; WORKDIR, ENV and
-// CMD are followed; RUN's `npm ci ...` runs in the stage's WORKDIR. What it does not: base images (this
-// machine's Node and npm stand in for the FROM image, checked to be the same Node major), users and
-// ownership (--chown, USER), layers. `npm cache clean` is skipped (here it would empty this machine's npm
-// cache; in the image it only makes the layer smaller), and `npm ci` gets --prefer-offline so it takes the
-// tarballs from the cache the repository's install filled. Any other RUN command is refused, so a
-// Dockerfile that grows one makes the stand-in fail instead of silently skipping it.
+// CMD are followed; RUN's `npm ci ...` and `npm run <script>` run in the stage's WORKDIR with the stage's
+// ENV. What it does not: base images (this machine's Node and npm stand in for the FROM image, checked to be
+// the same Node major), users and ownership (--chown, USER), layers. `npm cache clean` is skipped (here it
+// would empty this machine's npm cache; in the image it only makes the layer smaller), and `npm ci` gets
+// --prefer-offline so it takes the tarballs from the cache the repository's install filled. Any other RUN
+// command is refused, so a Dockerfile that grows one makes the stand-in fail instead of silently skipping it.
 import { execFileSync } from 'node:child_process';
-import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, normalize, posix, relative, sep } from 'node:path';
 
@@ -171,6 +171,7 @@ export function buildStandIn(context: string, dockerfile = join(context, 'Docker
           if (from !== undefined) {
             const fromStage = stages.find((s) => s.name === from);
             if (!fromStage) throw new Error(`COPY --from=${from}: no such stage`);
+            if (!existsSync(join(fromStage.root, source))) throw new Error(`COPY --from=${from} ${source}: not in that stage`);
             cpSync(join(fromStage.root, source), inStage(intoFolder ? posix.join(destPath, posix.basename(source)) : destPath), { recursive: true, verbatimSymlinks: true });
             continue;
           }
@@ -195,12 +196,15 @@ export function buildStandIn(context: string, dockerfile = join(context, 'Docker
       case 'RUN':
         for (const command of args.split('&&').map((c) => c.trim())) {
           const argv = command.split(/\s+/);
+          const run = (npmArgs: string[]) => execFileSync('npm', npmArgs, {
+            cwd: inStage(stage.workdir),
+            env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...stage.env },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
           if (argv[0] === 'npm' && argv[1] === 'ci') {
-            execFileSync('npm', [...argv.slice(1), '--prefer-offline'], {
-              cwd: inStage(stage.workdir),
-              env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...stage.env },
-              stdio: ['ignore', 'pipe', 'pipe'],
-            });
+            run([...argv.slice(1), '--prefer-offline']);
+          } else if (argv[0] === 'npm' && argv[1] === 'run' && argv.length >= 3) {
+            run(argv.slice(1)); // the stage's own package.json script, on the stage's own node_modules
           } else if (argv[0] === 'npm' && argv[1] === 'cache' && argv[2] === 'clean') {
             skipped.push(`RUN ${command} (would empty this machine's npm cache)`);
           } else {
