@@ -62,8 +62,9 @@ export async function prepareRun(options: CommonOptions): Promise<PreparedRun> {
   const scenario = requireExistingFile('--scenario', options.scenario);
   const engine = parseEngineName(options.engine, spec.load.engine);
   const runners = parseRunners(options.runners, spec.load.runners);
+  const runnersFrom = options.runners !== undefined ? '--runners' : 'load.runners';
   if (runners > 1 && engine !== 'embedded') {
-    throw errors.SLO_ERR_CLI_USAGE(`${options.runners !== undefined ? '--runners' : 'load.runners'} ${runners} runs pods of the embedded engine; the ${engine} engine runs in the harness's process`, 'leave --engine out, or run one runner');
+    throw errors.SLO_ERR_CLI_USAGE(`${runnersFrom} ${runners} runs pods of the embedded engine; the ${engine} engine runs in the harness's process`, 'leave --engine out, or run one runner');
   }
   // Every step's scenario must load and resolve before anything starts (a typo must not surface mid-run).
   await checkScenarios(suite, scenario, engine);
@@ -79,7 +80,7 @@ export async function prepareRun(options: CommonOptions): Promise<PreparedRun> {
   );
   assertActionsSupported(probe, suite);
   if (runners > 1 && typeof probe.runLoadInCluster !== 'function') {
-    throw errors.SLO_ERR_CLI_USAGE(`--runners ${runners} runs the load as pods of a Kubernetes Job; --cluster ${cluster} has no Kubernetes`, 'use --cluster local (embedded), kind or kube, or leave --runners out');
+    throw errors.SLO_ERR_CLI_USAGE(`${runnersFrom} ${runners} runs the load as pods of a Kubernetes Job; --cluster ${cluster} has no Kubernetes`, `use --cluster local (embedded), kind or kube, or run one runner`);
   }
   const runnerStartS = parsePositiveNumber('--set runnerStartS', settings.runnerStartS, 20);
   // Steps that cannot show what they are judged on at this profile (a rollout too late to finish, a spike
