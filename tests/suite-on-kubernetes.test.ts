@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { TimelineEvent } from '../contract/timeline.ts';
 import { standInCommand } from '../testing/stand-in-service.ts';
 
@@ -17,9 +17,14 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const SLO = join(ROOT, 'bin', 'slo.js');
 const root = process.getuid?.() === 0;
 const work = mkdtempSync(join(tmpdir(), 'slo-suite-kube-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+let keep = false; // a failed test leaves its run folders for a look
+afterAll(() => {
+  if (keep) process.stderr.write(`run folders kept in ${work}\n`);
+  else rmSync(work, { recursive: true, force: true });
+});
 
 async function sloRun(name: string, args: string[]): Promise<{ exitCode: number | undefined; summary: { result: string; failed: string[] }; events: TimelineEvent[]; output: string }> {
+  onTestFailed(() => { keep = true; });
   const out = join(work, name);
   const result = await execa(process.execPath, [SLO, 'run', '--profile', 'check', '--quiet', '--out', out, ...args], {
     reject: false, cwd: ROOT, env: { CI: '', SLO_DEBUG: '' },
@@ -87,7 +92,7 @@ describe.runIf(root)('the suite on the real cluster, through the kube adapter', 
   it('a service that exits at once on SIGTERM, deployed without a preStop hook, fails the rollout SLO (exit 1)', async () => {
     // Without the preStop sleep nothing holds SIGTERM back until kube-proxy has dropped the pod's endpoint:
     // the process is gone while connections still reach it.
-    const command = `STAND_IN_ON_SIGTERM=exit ${standInCommand()}`;
+    const command = `STAND_IN_ON_SIGTERM=exit STAND_IN_CPU=sleep ${standInCommand()}`;
     const run = await sloRun('no-drain', ['--config', join(ROOT, 'tests', 'fixtures', 'rollout-only.yaml'), '--app', command, '--set', 'preStopSleepS=0']);
     expect(run.exitCode, run.output).toBe(1);
     expect(run.summary.failed).toContain('rollout.failedRequests');

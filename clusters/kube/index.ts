@@ -160,6 +160,7 @@ export class KubeCluster implements Cluster {
     const current = await this.readDeployment();
     const from = versionOf(current.spec?.template?.spec, container);
     const image = imageOf(current.spec?.template?.spec, container);
+    const oldPods = new Set(await this.listPodNames());
     await this.action('rollout', { from, to: version }, async () => {
       this.activeRollout = { from, to: version };
       this.ctx.timeline.event('rollout', SOURCE, { from, to: version, state: 'start', updated: 0, total: current.spec?.replicas ?? 0 });
@@ -170,19 +171,31 @@ export class KubeCluster implements Cluster {
         await this.call(`PATCH deployment ${namespace}/${deployment}`, () => this.apps.patchNamespacedDeployment(
           { name: deployment, namespace, body: { spec: { template: podPatch } } },
           setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)));
-        await this.waitForRollout(from, version);
+        await this.waitForRollout(from, version, oldPods);
       } finally {
         this.activeRollout = undefined;
       }
     });
   }
 
-  private async waitForRollout(from: string, to: string): Promise<void> {
+  private async listPodNames(): Promise<string[]> {
+    const { namespace, podSelector } = this.settings;
+    const list = await this.call(`LIST pods ${namespace} -l ${podSelector}`, () => this.core.listNamespacedPod({ namespace, labelSelector: podSelector }));
+    return list.items.map((pod) => pod.metadata?.name ?? '').filter(Boolean);
+  }
+
+  /**
+   * Until the Deployment controller is done and every pod that ran before the rollout is gone. Kubernetes
+   * calls a rollout complete once the last old pod is terminating, but that pod still answers on the
+   * connections it holds through its preStop and drain: what it does then (drain or drop) belongs to the
+   * rollout, and the version switch is only over once it has exited.
+   */
+  private async waitForRollout(from: string, to: string, oldPods: ReadonlySet<string>): Promise<void> {
     const deadline = Date.now() + this.settings.rolloutTimeoutS * 1000;
     while (!this.ctx.signal.aborted) {
       const d = await this.readDeployment();
       const p = rolloutProgress(d);
-      if (p.done) {
+      if (p.done && !(await this.listPodNames()).some((name) => oldPods.has(name))) {
         this.ctx.timeline.event('rollout', SOURCE, { from, to, state: 'complete', updated: p.updated, total: p.total });
         return;
       }

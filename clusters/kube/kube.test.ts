@@ -172,6 +172,10 @@ describe('actions in a namespace that opted in', () => {
       await waitFor(`progress ${updated}`, () => eventsOf(timeline(), 'rollout').some((e) => e.data.state === 'progress' && e.data.updated === updated));
     }
     standin.put(COLLECTIONS.deployments, deployment(ns, { version: 'v2', generation }));
+    // Complete only once the pods that ran before are gone, not when the controller reports done.
+    await sleep(1200);
+    expect(eventsOf(timeline(), 'rollout').map((e) => e.data.state)).not.toContain('complete');
+    for (const i of [1, 2, 3]) standin.remove(COLLECTIONS.pods, ns, `app-v1-${i}`);
     await done;
 
     const records = timeline();
@@ -188,6 +192,7 @@ describe('actions in a namespace that opted in', () => {
     const patch = await waitFor('the deployment PATCH', () => standin.requestsMatching('PATCH', new RegExp(`/namespaces/${ns}/deployments/slo-reference-app$`))[0]);
     const generation = standin.get(COLLECTIONS.deployments, ns, 'slo-reference-app')?.metadata.generation as number;
     standin.put(COLLECTIONS.deployments, deployment(ns, { version: 'v1', generation })); // the controller caught up
+    for (const i of [1, 2, 3]) standin.remove(COLLECTIONS.pods, ns, `app-v1-${i}`); // the restarted pods went
     await done;
     const annotations = (patch?.body as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations;
     expect(Date.parse(annotations['kubectl.kubernetes.io/restartedAt'] ?? '')).toBeGreaterThan(Date.now() - 60_000);

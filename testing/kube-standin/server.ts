@@ -70,6 +70,15 @@ export class KubeStandin {
     return stored;
   }
 
+  /** Delete an object and tell watchers (DELETED), as a controller's deletion does. */
+  remove(collection: string, namespace: string | undefined, name: string): void {
+    const items = this.items(collection);
+    const current = items.get(keyOf(namespace, name));
+    if (!current) return;
+    items.delete(keyOf(namespace, name));
+    this.notify(collection, 'DELETED', current);
+  }
+
   get(collection: string, namespace: string | undefined, name: string): KubeObject | undefined {
     const found = this.items(collection).get(keyOf(namespace, name));
     return found ? structuredClone(found) : undefined;
