@@ -20,7 +20,7 @@ import { runDistributedLoad } from '../load/runners/run-runners.ts';
 import type { ResolvedScenario } from '../scenarios/lib/scenario.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const RATES = (process.env.RATES ?? '250,500,1000,1500,2000,3000').split(',').map(Number);
+const RATES = (process.env.RATES ?? '500,1000,2000,3000,4000,6000,8000').split(',').map(Number);
 const DURATION_S = Number(process.env.DURATION_S ?? 20);
 const RUNNERS = (process.env.RUNNERS ?? '0,1,2,3').split(',').map(Number); // 0: in process
 const START_ALLOWANCE_MS = 8000;
@@ -33,7 +33,7 @@ function scenario(rate: number): ResolvedScenario {
   };
 }
 
-interface Trial { runners: number; rate: number; ok: boolean; achievedPct: number; p95Ms: number | null; cpuMsPerS: number; reason?: string }
+interface Trial { runners: number; rate: number; ok: boolean; achievedPct: number; failedPct: number; p95Ms: number | null; cpuMsPerS: number; reason?: string }
 
 const echo = join(ROOT, '.tools', 'slo-bench-echo-static');
 const built = await execa('go', ['build', '-trimpath', '-o', echo, '.'], { cwd: join(ROOT, 'bench', 'echo-server'), env: { CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' }, reject: false, all: true });
@@ -66,10 +66,12 @@ try {
       const achieved = inPlan.reduce((s, r) => s + r.iterations, 0);
       const merged = mergeHistograms(records.map((r) => decodeHistogram(r.latencyUs)));
       const achievedPct = asked > 0 ? (achieved / asked) * 100 : 0;
-      const ok = result.status === 'completed' && achievedPct >= 98;
+      const requests = records.reduce((s, r) => s + r.requests, 0);
+      const failedPct = requests > 0 ? (records.reduce((s, r) => s + r.failed, 0) / requests) * 100 : 100;
+      const ok = result.status === 'completed' && achievedPct >= 98 && failedPct <= 1;
       // CPU per second of load: the whole call's CPU over the plan's seconds (start allowance and teardown included).
-      trials.push({ runners, rate, ok, achievedPct, p95Ms: percentileMs(merged, 95), cpuMsPerS: (cpu.user + cpu.system) / 1000 / DURATION_S, ...(result.reason ? { reason: result.reason } : {}) });
-      process.stderr.write(`${runners === 0 ? 'in process' : `${runners} runners`} at ${rate}/s: ${ok ? 'reached' : 'NOT reached'} (${achievedPct.toFixed(1)} %, ${wallS.toFixed(0)} s wall, harness CPU ${trials.at(-1)!.cpuMsPerS.toFixed(0)} ms/s)${result.reason ? `: ${result.reason}` : ''}\n`);
+      trials.push({ runners, rate, ok, achievedPct, failedPct, p95Ms: percentileMs(merged, 95), cpuMsPerS: (cpu.user + cpu.system) / 1000 / DURATION_S, ...(result.reason ? { reason: result.reason } : {}) });
+      process.stderr.write(`${runners === 0 ? 'in process' : `${runners} runners`} at ${rate}/s: ${ok ? 'reached' : 'NOT reached'} (${achievedPct.toFixed(1)} %, ${failedPct.toFixed(2)} % failed, p95 ${trials.at(-1)!.p95Ms?.toFixed(1) ?? '-'} ms, ${wallS.toFixed(0)} s wall, harness CPU ${trials.at(-1)!.cpuMsPerS.toFixed(0)} ms/s)${result.reason ? `: ${result.reason}` : ''}\n`);
       if (!ok) break;
     }
   }
@@ -79,10 +81,10 @@ try {
 }
 
 const label = (n: number) => (n === 0 ? 'in process (1 engine, NodePort)' : `${n} runner pod${n > 1 ? 's' : ''}`);
-console.log(`| generator | rate (req/s) | reached | achieved | merged p95 (ms) | harness CPU (ms per s of load) | per runner |`);
-console.log('| --- | ---: | :---: | ---: | ---: | ---: | ---: |');
+console.log(`| generator | rate (req/s) | reached | achieved | failed | merged p95 (ms) | harness CPU (ms per s of load) | per runner |`);
+console.log('| --- | ---: | :---: | ---: | ---: | ---: | ---: | ---: |');
 for (const t of trials) {
-  console.log(`| ${label(t.runners)} | ${t.rate} | ${t.ok ? 'yes' : `no${t.reason ? `: ${t.reason.slice(0, 80)}` : ''}`} | ${t.achievedPct.toFixed(1)} % | ${t.p95Ms?.toFixed(1) ?? '-'} | ${t.cpuMsPerS.toFixed(0)} | ${t.runners > 0 ? (t.cpuMsPerS / t.runners).toFixed(0) : '-'} |`);
+  console.log(`| ${label(t.runners)} | ${t.rate} | ${t.ok ? 'yes' : `no${t.reason ? `: ${t.reason.slice(0, 80)}` : ''}`} | ${t.achievedPct.toFixed(1)} % | ${t.failedPct.toFixed(2)} % | ${t.p95Ms?.toFixed(1) ?? '-'} | ${t.cpuMsPerS.toFixed(0)} | ${t.runners > 0 ? (t.cpuMsPerS / t.runners).toFixed(0) : '-'} |`);
 }
 console.log('');
 for (const n of RUNNERS) {
