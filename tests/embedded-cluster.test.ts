@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeConfig } from '@kubernetes/client-node';
 import { kubernetesBinDir } from '../clusters/embedded/build.ts';
 import { STATE_DIR } from '../clusters/embedded/index.ts';
-import { APP_NAMESPACE, APP_URL } from '../clusters/embedded/reference-app.ts';
+import { APP_NAMESPACE, APP_URL, signalForwarding } from '../clusters/embedded/reference-app.ts';
 import { KubeCluster, loadKubeConfig, parseKubeSettings } from '../clusters/kube/index.ts';
 import { databaseProcesses } from '../clusters/local/database/index.ts';
 import type { ClusterContext } from '../clusters/types.ts';
@@ -198,7 +198,7 @@ describe.runIf(root)('the embedded cluster with a user\'s command (--app)', () =
       expect(pods.items).toHaveLength(3);
       for (const pod of pods.items) {
         expect(pod.spec.containers[0]!.image).toBe('localhost/slo-host-runner:1.0.0');
-        expect(pod.spec.containers[0]!.command).toEqual(['/bin/sh', '-c', standInCommand()]);
+        expect(pod.spec.containers[0]!.command).toEqual(['/bin/sh', '-c', signalForwarding(standInCommand())]);
       }
       const response = await fetch(`${APP_URL}/ready`);
       expect(response.status).toBe(200);

@@ -80,6 +80,23 @@ const HOST_PROGRAM_MOUNTS = ['/usr', '/etc/alternatives'];
  * command the container runs `/bin/sh -c <command>` in its folder, on this machine's programs, as the
  * user who owns that folder; everything else (probes on /health and /ready, PORT, drain) stays the base's.
  */
+/**
+ * The shell line a pod runs for `--app`: the user's command as a job of a shell that hands SIGTERM on to it.
+ * The shell is PID 1, which ignores signals it has no handler for, so without this a command with variable
+ * assignments or several words in it would never see the SIGTERM Kubernetes sends, and would be killed after
+ * the grace period instead of shutting down the way it chose to.
+ */
+export function signalForwarding(command: string): string {
+  return [
+    `${command} &`,
+    'child=$!',
+    "trap 'kill -TERM \"$child\" 2>/dev/null' TERM INT",
+    'wait "$child"; status=$?',
+    'while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done',
+    'exit "$status"',
+  ].join('\n');
+}
+
 export function customise(objects: KubeObject[], input: Pick<ReferenceAppInput, 'version' | 'env' | 'replicas' | 'workload' | 'preStopSleepS'> & { image: string }): KubeObject[] {
   return objects.map((object) => {
     if (object.kind !== 'Deployment' || object.metadata.name !== APP_DEPLOYMENT) return object;
@@ -96,7 +113,7 @@ export function customise(objects: KubeObject[], input: Pick<ReferenceAppInput, 
         container.lifecycle = input.preStopSleepS > 0 ? { ...lifecycle, preStop: { sleep: { seconds: input.preStopSleepS } } } : lifecycle;
       }
       if (workload.kind === 'command') {
-        container.command = ['/bin/sh', '-c', workload.command];
+        container.command = ['/bin/sh', '-c', signalForwarding(workload.command)];
         container.workingDir = workload.cwd;
         container.volumeMounts = [
           ...((c.volumeMounts as unknown[] | undefined) ?? []),

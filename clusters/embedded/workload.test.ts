@@ -10,7 +10,7 @@ import { metricResolutionS } from './addons.ts';
 import { parseLdd, REFERENCE_APP_DIR } from './app-image.ts';
 import { hpaClockArgs } from './controller-manager.ts';
 import { collectPodLogs, criLogText } from './pod-logs.ts';
-import { compressHpa, customise, repositoryOf, secretObject } from './reference-app.ts';
+import { compressHpa, customise, repositoryOf, secretObject, signalForwarding } from './reference-app.ts';
 import { stuckContainer } from './stuck-pods.ts';
 import { kubernetesBinDir } from './build.ts';
 
@@ -59,7 +59,7 @@ describe('the embedded overlay, customised per run', () => {
     const workload = { kind: 'command' as const, command: 'node server.js', cwd: '/home/me/app', uid: 1001, gid: 1001 };
     const deployment = customise(await renderOverlay(), { version: 'v1', workload, image: 'localhost/slo-host-runner:v1' }).find((o) => o.kind === 'Deployment') as Obj;
     const pod = deployment.spec.template.spec;
-    expect(pod.containers[0]).toMatchObject({ image: 'localhost/slo-host-runner:v1', command: ['/bin/sh', '-c', 'node server.js'], workingDir: '/home/me/app' });
+    expect(pod.containers[0]).toMatchObject({ image: 'localhost/slo-host-runner:v1', command: ['/bin/sh', '-c', signalForwarding('node server.js')], workingDir: '/home/me/app' });
     expect(pod.containers[0].env).toContainEqual({ name: 'HOST', value: '0.0.0.0' });
     expect(pod.containers[0].volumeMounts).toEqual(expect.arrayContaining([
       { name: 'host-programs-0', mountPath: '/usr', readOnly: true },
@@ -157,5 +157,17 @@ describe('ldd', () => {
       '\t/lib64/ld-linux-x86-64.so.2 (0x00007f6e)',
     ].join('\n');
     expect(parseLdd(output)).toEqual(['/lib/x86_64-linux-gnu/libstdc++.so.6', '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2']);
+  });
+});
+
+describe('--app in a pod: the shell hands SIGTERM on to the command', () => {
+  it('a command with variable assignments gets SIGTERM and its exit code is the pod\'s', async () => {
+    const script = "process.on('SIGTERM', () => { console.log('got SIGTERM', process.env.MARK); process.exit(7); }); console.log('up'); setInterval(() => {}, 1000);";
+    const child = execa('/bin/sh', ['-c', signalForwarding(`MARK=x ${process.execPath} -e "${script}"`)], { reject: false });
+    await new Promise((resolve) => child.stdout!.once('data', resolve)); // node has its handler
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.stdout).toContain('got SIGTERM x');
+    expect(result.exitCode).toBe(7);
   });
 });
