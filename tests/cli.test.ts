@@ -2,7 +2,7 @@
 // or a CI job sees them. Runs use the local target with the local cluster's stand-in service (no database,
 // a few seconds of load from the embedded engine), so each finishes in seconds. They name the process
 // emulation (`--cluster processes`, a stand-in) explicitly: the default target is the real Kubernetes cluster
-// (tests/embedded-cluster.test.ts, tests/suite-on-kubernetes.test.ts).
+// (tests/embedded-cluster.test.ts, tests/suite-on-kubernetes.e2e.test.ts, tests/rollout-on-kubernetes.test.ts).
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';

@@ -1,7 +1,7 @@
 // The kube adapter against the Kubernetes API stand-in in testing/kube-standin (an in-process HTTP server,
 // NOT a real cluster): real @kubernetes/client-node calls and watch streams, real timeline files. What a real
 // API server can show runs against the embedded cluster instead (tests/embedded-cluster.test.ts: opt-in
-// refusals, RBAC's 403, a 404; tests/suite-on-kubernetes.test.ts: watches, rollouts, kills, the HPA). What
+// refusals, RBAC's 403, a 404; tests/suite-on-kubernetes.e2e.test.ts and rollout-on-kubernetes.test.ts: watches, rollouts, kills, the HPA). What
 // stays here is what a real server cannot be made to do on demand: injected failures on one call, watch
 // streams ended mid-run, a CloudNativePG status without the operator.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
