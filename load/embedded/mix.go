@@ -31,11 +31,14 @@ type Mix struct {
 	workers      *workerGauge
 	keyPrefix    string // run-unique prefix of Idempotency-Key values
 	dropURL      string
+	closeEvery   uint64 // every closeEvery-th arrival asks for Connection: close (0: never)
+	closeHeaders []http.Header
 }
 
-// NewMix builds the targeter's state. keyPrefix should be unique per run.
-func NewMix(entries []Entry, baseURL string, adm *Admission, workers *workerGauge, keyPrefix string) *Mix {
-	m := &Mix{entries: entries, admission: adm, workers: workers, keyPrefix: keyPrefix, dropURL: baseURL + "/"}
+// NewMix builds the targeter's state. keyPrefix should be unique per run;
+// closeEvery turns connections over (see PlanSpec.RequestsPerConnection).
+func NewMix(entries []Entry, baseURL string, adm *Admission, workers *workerGauge, keyPrefix string, closeEvery uint64) *Mix {
+	m := &Mix{entries: entries, admission: adm, workers: workers, keyPrefix: keyPrefix, dropURL: baseURL + "/", closeEvery: closeEvery}
 	sum := 0.0
 	for _, e := range entries {
 		sum += e.Weight
@@ -45,6 +48,12 @@ func NewMix(entries []Entry, baseURL string, adm *Admission, workers *workerGaug
 			body = e.Body.AppendRender(nil)
 		}
 		m.staticBodies = append(m.staticBodies, body)
+		closing := e.Header.Clone()
+		if closing == nil {
+			closing = http.Header{}
+		}
+		closing.Set("Connection", "close")
+		m.closeHeaders = append(m.closeHeaders, closing)
 	}
 	return m
 }
@@ -87,8 +96,14 @@ func (m *Mix) Targeter() vegeta.Targeter {
 		// vegeta copies every header slice into the request (Target.Request),
 		// so sharing the entry's map is safe unless we add to it.
 		t.Header = e.Header
+		if m.closeEvery > 0 && arr.n%m.closeEvery == m.closeEvery-1 {
+			t.Header = m.closeHeaders[i]
+		}
 		if e.IdempotencyKey {
-			t.Header = e.Header.Clone()
+			t.Header = t.Header.Clone()
+			if t.Header == nil {
+				t.Header = http.Header{}
+			}
 			t.Header.Set("Idempotency-Key", m.keyPrefix+"-"+strconv.FormatUint(arr.n, 10))
 		}
 		return nil

@@ -24,7 +24,7 @@ func TestArrivalTagRoundTrip(t *testing.T) {
 }
 
 func TestMixPick(t *testing.T) {
-	m := NewMix([]Entry{{Weight: 70}, {Weight: 20}, {Weight: 10}}, "http://x", nil, nil, "p")
+	m := NewMix([]Entry{{Weight: 70}, {Weight: 20}, {Weight: 10}}, "http://x", nil, nil, "p", 0)
 	tests := []struct {
 		u    float64
 		want int
@@ -43,7 +43,7 @@ func TestMixTargeter(t *testing.T) {
 	}
 	now := time.Duration(0)
 	adm := NewAdmission(cfg.Schedule, 100*ms, func() time.Duration { return now }, dropLog{})
-	m := NewMix(cfg.Entries[1:], cfg.BaseURL, adm, &workerGauge{}, "run1") // only the POST entry
+	m := NewMix(cfg.Entries[1:], cfg.BaseURL, adm, &workerGauge{}, "run1", 0) // only the POST entry
 	tr := m.Targeter()
 
 	adm.Pace(0, 0)

@@ -26,6 +26,11 @@ type PlanSpec struct {
 	TimeoutS        *float64      `json:"timeoutS"`
 	MaxWorkers      *uint64       `json:"maxWorkers"`
 	LateToleranceMs *float64      `json:"lateToleranceMs"`
+	// RequestsPerConnection: every n-th arrival asks the server to close its
+	// connection after answering (Connection: close), so connections turn over
+	// as many clients' would and an L4 balancer (kube-proxy) spreads the load
+	// over replicas, new ones included. Absent or 0: connections are kept.
+	RequestsPerConnection *uint64 `json:"requestsPerConnection"`
 }
 
 // StageSpec moves the rate linearly to Target over DurationS seconds.
@@ -56,6 +61,8 @@ type Config struct {
 	MaxWorkers    uint64
 	LateTolerance time.Duration
 	BaseURL       string
+	// CloseEvery: every CloseEvery-th arrival carries Connection: close (0: never).
+	CloseEvery uint64
 }
 
 // Entry is a compiled RequestSpec.
@@ -276,6 +283,11 @@ func (p PlanSpec) Compile() (Config, error) {
 		}
 	}
 
+	closeEvery := uint64(0)
+	if p.RequestsPerConnection != nil {
+		closeEvery = *p.RequestsPerConnection
+	}
+
 	if len(p.Requests) == 0 {
 		bad("requests: required, at least one entry")
 	}
@@ -306,6 +318,7 @@ func (p PlanSpec) Compile() (Config, error) {
 		MaxWorkers:    maxWorkers,
 		LateTolerance: tolerance,
 		BaseURL:       base,
+		CloseEvery:    closeEvery,
 	}, nil
 }
 

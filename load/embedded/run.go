@@ -56,7 +56,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, warn func(string)) (Sum
 
 	gauge := &workerGauge{}
 	adm := NewAdmission(cfg.Schedule, cfg.LateTolerance, since, em)
-	mix := NewMix(cfg.Entries, cfg.BaseURL, adm, gauge, keyPrefix)
+	mix := NewMix(cfg.Entries, cfg.BaseURL, adm, gauge, keyPrefix, cfg.CloseEvery)
 	atk := vegeta.NewAttacker(
 		vegeta.Client(NewHTTPClient(cfg.Timeout, cfg.MaxWorkers)),
 		vegeta.Timeout(cfg.Timeout),

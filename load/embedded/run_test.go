@@ -403,3 +403,37 @@ func TestRunStopsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// requestsPerConnection turns connections over: with 1 in 10 arrivals asking
+// for Connection: close, 100 requests open about 10 connections; without it,
+// keep-alive carries them on the few the concurrency needs.
+func TestRunRequestsPerConnectionTurnsConnectionsOver(t *testing.T) {
+	opened := func(extra string) int64 {
+		var conns atomic.Int64
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+		srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+			if state == http.StateNew {
+				conns.Add(1)
+			}
+		}
+		srv.Start()
+		defer srv.Close()
+		o, _ := runPlan(t, context.Background(), planJSON(srv.URL, 100, 1, 100,
+			`{"name": "r", "weight": 1, "method": "GET", "path": "/r", "expectStatus": [200]}`, extra))
+		if len(o.reqs) != 100 {
+			t.Fatalf("%d requests, want 100", len(o.reqs))
+		}
+		for _, r := range o.reqs {
+			if r.status != 200 {
+				t.Fatalf("a request did not succeed: %+v", r)
+			}
+		}
+		return conns.Load()
+	}
+	if kept := opened(""); kept > 5 {
+		t.Errorf("keep-alive: %d connections for 100 sequential-ish requests, want a few", kept)
+	}
+	if turned := opened(`, "requestsPerConnection": 10`); turned < 9 || turned > 12 {
+		t.Errorf("requestsPerConnection 10: %d connections, want ~10", turned)
+	}
+}
