@@ -130,9 +130,10 @@ describe('the embedded engine against the reference service', () => {
     expect(result.status, result.reason).toBe('completed');
     const start = eventsOf(records, 'phase')[0]!.t;
     const second = (k: number) => loadRecords(records).find((r) => r.t === Math.floor((start + k * 1000) / 1000) * 1000);
-    const maxMs = (k: number) => decodeHistogram(second(k)!.latencyUs).maxValue / 1000;
+    // A second with no record (a busy machine can shift the plan's start across a second boundary) has no max.
+    const maxMs = (k: number) => { const r = second(k); return r ? decodeHistogram(r.latencyUs).maxValue / 1000 : 0; };
     // Requests scheduled in the frozen second waited for it: the first of them close to the whole second.
-    const frozen = Math.max(maxMs(2), maxMs(3));
+    const frozen = Math.max(maxMs(1), maxMs(2), maxMs(3));
     expect(frozen).toBeGreaterThan(800);
     expect(maxMs(0)).toBeLessThan(200);
     // None was hidden: every arrival of the plan was sent and counted (coordinated omission would drop them).
