@@ -121,7 +121,7 @@ const StepSchema = strict({
 });
 
 const DEFAULT_PROFILES = {
-  // 29 min of full-length suite -> 6 min at a quarter of the rates. 0.2, not less: on real Kubernetes the
+  // 34 min of full-length suite -> 7 min at a quarter of the rates. 0.2, not less: on real Kubernetes the
   // scaling budgets compress but the metrics pipeline (~15 s) and pod start-up do not.
   quick: { timeScale: 0.2, autoscalerSyncS: 3, rateScale: 0.25 },
   full: { timeScale: 1, autoscalerSyncS: 15, rateScale: 1 },
@@ -132,7 +132,7 @@ const DEFAULT_PROFILES = {
 const DEFAULT_STEPS: z.input<typeof StepSchema>[] = [
   { name: 'growth', scenario: 'growth', durationS: 300, rates: { base: 20, peak: 200 } },
   { name: 'rollout', scenario: 'sustained', durationS: 400, rates: { base: 20, peak: 20 }, actions: [{ do: 'rollout', at: 0.3, version: '1.1.0' }] },
-  { name: 'spike', scenario: 'spike', durationS: 600, rates: { base: 20, peak: 200 }, weights: { read: 20, write: 10, cpu: 70 }, cpuMs: 25, actions: [{ do: 'kill', at: 0.5 }] },
+  { name: 'spike', scenario: 'spike', durationS: 900, rates: { base: 20, peak: 200 }, weights: { read: 20, write: 10, cpu: 70 }, cpuMs: 25, actions: [{ do: 'kill', at: 0.5 }] },
   { name: 'failover', scenario: 'sustained', durationS: 450, rates: { base: 20, peak: 20 }, weights: { read: 50, write: 50, cpu: 0 }, actions: [{ do: 'failover', at: 0.3 }] },
 ];
 
