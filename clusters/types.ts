@@ -1,7 +1,8 @@
-// One interface for every target (local processes, kind, an existing kube context). Core abilities are in
+// One interface for every target (the embedded cluster, kind, an existing kube context, the process stand-in). Core abilities are in
 // `Cluster`; actions are optional abilities, discovered by presence, so an adapter that cannot fail a
 // database over simply has no `failover` and the suite reports SLO_ERR_ACTION_UNSUPPORTED before any load.
 import type { TimelineSink } from '../contract/timeline.ts';
+import type { RunnerEvents, RunnerJob, RunnerJobRequest, RunnerPlacement } from '../contract/runners.ts';
 
 export interface Endpoint {
   /** Where the load goes, e.g. http://127.0.0.1:8080 (the load balancer, never one replica). */
@@ -85,38 +86,7 @@ export interface Cluster {
   reap?(runDir: string): Promise<string>;
 }
 
-/**
- * Distributed load (issue 14): the embedded engine as pods of an Indexed Job. The same shapes as
- * load/runners/launcher.ts (load/ may not import clusters/); the harness hands one to the other.
- */
-export interface RunnerPlacement {
-  namespace?: string;
-  nodeSelector?: Record<string, string>;
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-}
-
-export interface RunnerJobRequest {
-  /** The Job's name (a DNS label), unique per step. */
-  name: string;
-  runners: number;
-  /** The engine's plan JSON, the same for every runner (rates already split, one shared t=0). */
-  plan: string;
-  placement: RunnerPlacement;
-  /** The Job ends after this many seconds whatever happens (activeDeadlineSeconds). */
-  deadlineS: number;
-}
-
-export interface RunnerEvents {
-  /** One line of runner `index`'s output (its JOB_COMPLETION_INDEX). */
-  line(index: number, line: string): void;
-  /** Runner `index`'s output ended: its container's exit code, or why it is gone. */
-  ended(index: number, outcome: { exitCode: number | null; reason?: string }): void;
-  log(line: string): void;
-}
-
-export interface RunnerJob {
-  /** Deletes the Job and waits for its pods to go. Idempotent. */
-  stop(): Promise<void>;
-}
+// Distributed load (issue 14): the embedded engine as pods of an Indexed Job; the shapes are the contract's.
+export type { RunnerEvents, RunnerJob, RunnerJobRequest, RunnerPlacement };
 
 export type ClusterFactory = (ctx: ClusterContext, options: ClusterOptions) => Cluster;
