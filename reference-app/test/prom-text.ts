@@ -41,10 +41,15 @@ function parseLabels(body: string, line: string): Record<string, string> {
   return labels;
 }
 
+/**
+ * A sample value as Prometheus reads it (Go's strconv.ParseFloat: Inf and NaN in any case). prom-client
+ * writes a NaN gauge (e.g. an event-loop lag read before its first sample) as "Nan", which Prometheus accepts.
+ */
 function parseValue(raw: string): number {
-  if (raw === '+Inf') return Infinity;
-  if (raw === '-Inf') return -Infinity;
-  if (raw === 'NaN') return NaN;
+  const word = raw.toLowerCase();
+  if (word === '+inf' || word === 'inf') return Infinity;
+  if (word === '-inf') return -Infinity;
+  if (word === 'nan') return NaN;
   const value = Number(raw);
   if (Number.isNaN(value)) throw new Error(`bad sample value ${raw}`);
   return value;
