@@ -11,12 +11,13 @@
 // - CoreDNS (its Makefile): static, -s -w, -X coremain.GitCommit.
 // - crictl (cri-tools' Makefile): static, -trimpath, -X pkg/version.Version=<tag without "v">.
 // - pause (build/pause/Makefile): gcc -Os -Wall -Werror -static -DVERSION=v$(TAG)-$(REV).
+// - CloudNativePG's manager (.goreleaser.yml): static, -s -w, -X pkg/versions.buildVersion/buildCommit/buildDate.
 
 /** The Kubernetes release the embedded cluster runs; the tool folder is named after it. */
 export const KUBERNETES_VERSION = 'v1.34.4';
 
 /** The Go modules under clusters/embedded/build/, one per dependency graph that cannot share with another. */
-export type BuildModule = 'kubernetes' | 'metrics-server' | 'coredns' | 'cri-tools';
+export type BuildModule = 'kubernetes' | 'metrics-server' | 'coredns' | 'cri-tools' | 'cnpg';
 
 /** What the Go module proxy says of a module version (`go list -m -json`): the facts versions come from. */
 export interface ModuleInfo {
@@ -115,11 +116,29 @@ export const BINARIES: readonly BinarySpec[] = [
     ldflags: (info) => `-X 'sigs.k8s.io/cri-tools/pkg/version.Version=${info.version.replace(/^v/, '')}'`,
   },
   {
+    // The CloudNativePG operator (`--set database=cnpg`): one static binary that is both the operator and
+    // the instance manager its bootstrap init container copies into every PostgreSQL pod (cnpg-image.ts).
+    kind: 'go', name: 'cnpg-manager', module: 'cnpg', pkg: 'github.com/cloudnative-pg/cloudnative-pg/cmd/manager', versionModule: 'github.com/cloudnative-pg/cloudnative-pg', cgo: false,
+    ldflags: (info) => cnpgLdflags(info),
+  },
+  {
     kind: 'c', name: 'pause', versionModule: 'k8s.io/kubernetes',
     // REV is `git describe --contains` of the source commit upstream, i.e. the Kubernetes tag it came from.
     cflags: (info, pauseTag) => ['-Os', '-Wall', '-Werror', '-static', `-DVERSION=v${pauseTag}-${info.version}`],
   },
 ];
+
+/**
+ * CloudNativePG's release flags: the version without "v", the short commit and the day (the Makefile's
+ * `git log --date short`), both from the proxy's facts; an unknown commit stays empty rather than guessed.
+ */
+export function cnpgLdflags(info: ModuleInfo): string {
+  const pkg = 'github.com/cloudnative-pg/cloudnative-pg/pkg/versions';
+  const vars: [string, string][] = [['buildVersion', info.version.replace(/^v/, '')], ['buildCommit', info.commit?.slice(0, 7) ?? '']];
+  const day = buildDate(info)?.slice(0, 10);
+  if (day) vars.push(['buildDate', day]);
+  return `-s -w ${vars.map(([key, value]) => `-X '${pkg}.${key}=${value}'`).join(' ')}`;
+}
 
 /** build/pause/Makefile's `TAG ?= 3.10.1`. */
 export function pauseTag(makefile: string): string | undefined {
