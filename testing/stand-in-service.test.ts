@@ -66,6 +66,31 @@ describe('startStandInService', () => {
   });
 });
 
+describe('warm-up and readiness', () => {
+  it.each([
+    ['honest', 503],
+    ['always', 200],
+  ] as const)('readiness %s: while warming up the API answers 503 and /ready answers %i; afterwards both 200', async (readiness, readyWhileWarming) => {
+    const s = await start({ warmupMs: 300, readiness });
+    expect((await get(`${s.baseUrl}/api/items/1`)).status).toBe(503);
+    expect((await get(`${s.baseUrl}/ready`)).status).toBe(readyWhileWarming);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect((await get(`${s.baseUrl}/api/items/1`)).status).toBe(200);
+    expect((await get(`${s.baseUrl}/ready`)).status).toBe(200);
+  });
+
+  it('a slow service: reads and writes take at least their delay', async () => {
+    const s = await start({ readDelayMs: 120, writeDelayMs: 150 });
+    let started = performance.now();
+    expect((await get(`${s.baseUrl}/api/items/1`)).status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(115);
+    started = performance.now();
+    const write = await fetch(`${s.baseUrl}/api/orders`, { method: 'POST', body: JSON.stringify({ itemId: 1, quantity: 1 }) });
+    expect(write.status).toBe(201);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(145);
+  });
+});
+
 describe('standInOptionsFromEnv', () => {
   it('reads the reference service names and the switches, with process defaults', () => {
     expect(standInOptionsFromEnv({ PORT: '0', APP_VERSION: 'v2', INSTANCE_ID: 'app-1', DRAIN_DELAY_MS: '1500' })).toMatchObject({
@@ -73,6 +98,8 @@ describe('standInOptionsFromEnv', () => {
     });
     expect(standInOptionsFromEnv({ STAND_IN_CPU: 'sleep', STAND_IN_READINESS: 'always', STAND_IN_ON_SIGTERM: 'exit' }))
       .toMatchObject({ cpu: 'sleep', readiness: 'always', onSigterm: 'exit' });
+    expect(standInOptionsFromEnv({ STAND_IN_WARMUP_MS: '8000', STAND_IN_READ_DELAY_MS: '300', STAND_IN_WRITE_DELAY_MS: '40' }))
+      .toMatchObject({ warmupMs: 8000, readDelayMs: 300, writeDelayMs: 40 });
   });
 
   it.each([

@@ -15,8 +15,11 @@
 // Behaviours that differ between users are switches, never copies:
 //  - `cpu`: 'sleep' (default in process: the test runner and the generator share this process's machine and
 //    event loop) or 'burn' (default as a process: burnt CPU is what the local autoscaler measures).
-//  - `readiness`: 'honest' (default: /ready answers 503 from the moment a drain starts) or 'always' (a
-//    service whose readiness lies: 200 until it is gone).
+//  - `readiness`: 'honest' (default: /ready answers 503 until warmed up and from the moment a drain starts)
+//    or 'always' (a service whose readiness lies: 200 from its first moment until it is gone).
+//  - `warmupMs`: for this long after it listens the API answers 503 (a service still loading what it serves
+//    from); honest readiness says so, lying readiness does not.
+//  - `readDelayMs` / `writeDelayMs`: a slow service.
 //  - `drainDelayMs`: how long `drain()` (SIGTERM, as a process) keeps serving, with `Connection: close`,
 //    before the server closes. Whether SIGTERM drains at all is the process entry's switch.
 import { createServer, type IncomingMessage } from 'node:http';
@@ -41,8 +44,10 @@ export interface StandInOptions {
   writeDelayMs?: number;
   /** What `GET /api/cpu?ms=N` does for N ms (capped at 1000): sleep (default) or burn CPU. */
   cpu?: CpuMode;
-  /** 'honest' (default): /ready is 503 once a drain started; 'always': it stays 200. */
+  /** 'honest' (default): /ready is 503 until warm and once a drain started; 'always': it is always 200. */
   readiness?: ReadinessMode;
+  /** How long after listening the API answers 503, not yet able to serve (default 0). */
+  warmupMs?: number;
   /** How long `drain()` keeps serving before the server closes (default 0). */
   drainDelayMs?: number;
 }
@@ -80,7 +85,8 @@ export function standInCommand(env: Record<string, string> = {}): string {
 /**
  * The process's settings from its environment, named as the reference service names them (PORT, HOST,
  * APP_VERSION, INSTANCE_ID, DRAIN_DELAY_MS), plus the stand-in's own switches: STAND_IN_CPU (burn by default:
- * as a process it is a replica whose CPU the autoscaler reads), STAND_IN_READINESS and STAND_IN_ON_SIGTERM.
+ * as a process it is a replica whose CPU the autoscaler reads), STAND_IN_READINESS, STAND_IN_ON_SIGTERM,
+ * STAND_IN_WARMUP_MS, STAND_IN_READ_DELAY_MS and STAND_IN_WRITE_DELAY_MS.
  * A bad value throws.
  */
 export function standInOptionsFromEnv(env: NodeJS.ProcessEnv): StandInOptions & { onSigterm: SigtermMode } {
@@ -103,6 +109,9 @@ export function standInOptionsFromEnv(env: NodeJS.ProcessEnv): StandInOptions & 
     version: env.APP_VERSION || 'v1',
     instanceId: env.INSTANCE_ID || `stand-in-${process.pid}`,
     drainDelayMs: number('DRAIN_DELAY_MS', 0),
+    readDelayMs: number('STAND_IN_READ_DELAY_MS', 0),
+    writeDelayMs: number('STAND_IN_WRITE_DELAY_MS', 0),
+    warmupMs: number('STAND_IN_WARMUP_MS', 0),
     cpu: oneOf<CpuMode>('STAND_IN_CPU', ['burn', 'sleep'], 'burn'),
     readiness: oneOf<ReadinessMode>('STAND_IN_READINESS', ['honest', 'always'], 'honest'),
     onSigterm: oneOf<SigtermMode>('STAND_IN_ON_SIGTERM', ['drain', 'exit'], 'drain'),
@@ -162,6 +171,9 @@ export async function startStandInService(options: StandInOptions = {}): Promise
   let total = 0;
   let nextOrder = 1;
   let draining = false;
+  // Set once listening: the warm-up counts from the moment the port is open, as a probe would see it.
+  let warmUntil = Number.POSITIVE_INFINITY;
+  const warm = () => performance.now() >= warmUntil;
 
   const count = (name: string) => {
     total += 1;
@@ -223,14 +235,16 @@ export async function startStandInService(options: StandInOptions = {}): Promise
         case '/health':
           return send(200, 'ok', 'text/plain');
         case '/ready':
-          return draining && options.readiness !== 'always' ? send(503, 'draining', 'text/plain') : send(200, 'ready', 'text/plain');
+          if (options.readiness === 'always') return send(200, 'ready', 'text/plain');
+          if (!warm()) return send(503, 'warming up', 'text/plain');
+          return draining ? send(503, 'draining', 'text/plain') : send(200, 'ready', 'text/plain');
         case '/metrics':
           return send(200, metrics.text(), 'text/plain; version=0.0.4');
         case '/__stand-in/counts':
           // Not counted itself: lets a bench in another process read the server's own count.
           return send(200, JSON.stringify({ total, byName }), 'application/json');
       }
-      const answer = await api(req, url);
+      const answer = warm() ? await api(req, url) : { name: 'warming up', status: 503, body: { error: 'warming up' } };
       count(answer.name);
       send(answer.status, JSON.stringify(answer.body), 'application/json');
       metrics.observe((performance.now() - started) / 1000, answer.status);
@@ -246,6 +260,7 @@ export async function startStandInService(options: StandInOptions = {}): Promise
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => listening());
   });
   const { port, address } = server.address() as AddressInfo;
+  warmUntil = performance.now() + (options.warmupMs ?? 0);
 
   let closed: Promise<void> | undefined;
   const stop = (cut: boolean) => {
