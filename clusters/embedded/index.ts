@@ -1,6 +1,7 @@
 // The embedded adapter: a real single-node Kubernetes cluster on this machine (cluster.ts), the reference
 // service deployed on it from its kustomize overlay, and PostgreSQL HA by Patroni beside it on the host
-// (like a managed regional database). Observation and actions go through the kube adapter, exactly as on
+// (like a managed regional database), or with `--set database=cnpg` CloudNativePG in the cluster as on
+// kind and staging (cnpg.ts). Observation and actions go through the kube adapter, exactly as on
 // staging; this adapter only makes the cluster come and go. One embedded cluster per machine: its ports,
 // bridge and containerd socket are fixed, so the state folder records which run owns it, and a run killed
 // mid-way is torn down by the next `up` or by `slo down <run>`.
@@ -11,14 +12,18 @@ import { execa } from 'execa';
 import { errors } from '../../contract/errors.ts';
 import { KubeCluster, loadKubeConfig, parseKubeSettings } from '../kube/index.ts';
 import { reapDatabase, startDatabase, type LocalDatabase } from '../local/database/index.ts';
+import { missingOrders } from '../local/database/orders.ts';
 import { processAlive } from '../process-alive.ts';
 import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint, RunnerEvents, RunnerJob, RunnerJobRequest, RunnerPlacement } from '../types.ts';
 import { importRunnerImage } from './runner-image.ts';
 import { KUBERNETES_VERSION } from './binaries.ts';
 import { ensureKubernetesBinaries, kubernetesBinDir } from './build.ts';
 import { clusterSteps } from './cluster.ts';
+import { CNPG_CLUSTER, cnpgStep } from './cnpg.ts';
+import { kubectl } from './kubectl.ts';
 import { layoutFor, pickNodeIp, type Layout } from './layout.ts';
 import { collectPodLogs } from './pod-logs.ts';
+import { POSTGRES_IMAGE_REPOSITORY } from './postgres-image.ts';
 import { preflight } from './preflight.ts';
 import { APP_CONTAINER, APP_DEPLOYMENT, APP_NAMESPACE, APP_URL, referenceAppStep, tagImage, type Workload } from './reference-app.ts';
 import { runSteps, teardown, type Step } from './steps.ts';
@@ -42,13 +47,35 @@ function nodeIp(): string {
   return ip;
 }
 
-/** The cluster's own steps plus the reference service (its teardown is the cluster's). */
-function steps(layout: Layout, options: ClusterOptions, app?: Step): Step[] {
+/** The cluster's own steps plus the workload (the database's operator, the service; their teardown is the cluster's). */
+function steps(layout: Layout, options: ClusterOptions, workload: readonly Step[]): Step[] {
   const timing = {
     ...(options.autoscalerSyncS ? { hpaSyncS: options.autoscalerSyncS } : {}),
     ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
   };
-  return clusterSteps(layout, timing, app ? [app] : []);
+  return clusterSteps(layout, timing, workload);
+}
+
+/**
+ * Where the service's database runs: `patroni` (the default for now: PostgreSQL HA by Patroni on this
+ * machine, the Secret written by the harness) or `cnpg` (the base's CloudNativePG Cluster in the cluster,
+ * its failover the kube adapter's, its Secret the operator's).
+ */
+type DatabaseKind = 'patroni' | 'cnpg';
+const FAILOVER_MODES = ['promote', 'delete-primary'];
+
+function databaseKind(settings: ClusterOptions['settings']): DatabaseKind {
+  const database = settings?.database ?? 'patroni';
+  if (database !== 'patroni' && database !== 'cnpg') {
+    throw errors.SLO_ERR_CLI_USAGE(`--set database=${String(database)}: must be patroni or cnpg`,
+      'patroni (PostgreSQL HA by Patroni on this machine, the default) or cnpg (CloudNativePG in the cluster, as on kind and staging)');
+  }
+  const mode = settings?.failoverMode;
+  if (mode !== undefined) {
+    if (database !== 'cnpg') throw errors.SLO_ERR_CLI_USAGE(`--set failoverMode=${String(mode)}: only with --set database=cnpg`, 'the Patroni database fails over one way: its primary\'s node is killed');
+    if (!FAILOVER_MODES.includes(String(mode))) throw errors.SLO_ERR_CLI_USAGE(`--set failoverMode=${String(mode)}: must be one of ${FAILOVER_MODES.join(', ')}`);
+  }
+  return database;
 }
 
 /**
@@ -89,9 +116,13 @@ export class EmbeddedCluster implements Cluster {
   readonly telemetryHost: string | undefined = pickNodeIp(networkInterfaces());
   /** The image the Deployment runs now (a rollout tags it with the new version). */
   private image: string | undefined;
+  private readonly databaseKind: DatabaseKind;
+  /** CloudNativePG's version once installed (provenance). */
+  private cnpgVersion: string | undefined;
 
   constructor(private readonly ctx: ClusterContext, private readonly options: ClusterOptions) {
     this.stateDir = String(options.settings?.stateDir ?? STATE_DIR);
+    this.databaseKind = databaseKind(options.settings);
     const preStop = options.settings?.preStopSleepS;
     if (preStop !== undefined) {
       if (!/^\d+$/.test(String(preStop))) throw errors.SLO_ERR_CLI_USAGE(`--set preStopSleepS=${String(preStop)}: must be whole seconds, 0 or more`, 'e.g. --set preStopSleepS=0 to deploy without the preStop hook');
@@ -128,7 +159,7 @@ export class EmbeddedCluster implements Cluster {
 
   async up(): Promise<Endpoint> {
     await this.checkEnvironment();
-    const { binDir } = await ensureKubernetesBinaries({ log: this.ctx.log, signal: this.ctx.signal });
+    const { binDir, paths } = await ensureKubernetesBinaries({ log: this.ctx.log, signal: this.ctx.signal });
     await this.takeOver();
     const ip = nodeIp();
     const layout = layoutFor(this.stateDir, binDir, ip);
@@ -137,11 +168,17 @@ export class EmbeddedCluster implements Cluster {
     mkdirSync(this.stateDir, { recursive: true });
     writeFileSync(join(this.stateDir, OWNER_FILE), JSON.stringify({ pid: process.pid, runDir: resolve(this.ctx.runDir) } satisfies Owner));
     try {
-      // The database first (its URL goes into the service's Secret); ~13 s beside the cluster's ~40 s.
-      this.database = await startDatabase({ runDir: this.ctx.runDir, timeline: this.ctx.timeline, signal: this.ctx.signal, log: this.ctx.log }, { extraBind: ip });
+      // Patroni's database first (its URL goes into the service's Secret); ~13 s beside the cluster's ~40 s.
+      // CloudNativePG's comes up in the cluster before the service, which then finds the operator's Secret.
+      if (this.databaseKind === 'patroni') {
+        this.database = await startDatabase({ runDir: this.ctx.runDir, timeline: this.ctx.timeline, signal: this.ctx.signal, log: this.ctx.log }, { extraBind: ip });
+      }
+      const database = this.databaseKind === 'cnpg'
+        ? [cnpgStep(layout, { managerBinary: paths['cnpg-manager'] ?? join(binDir, 'cnpg-manager'), log: this.ctx.log, onInstalled: (version) => { this.cnpgVersion = version; } })]
+        : [];
       const app = referenceAppStep(layout, {
         workload: this.workload(),
-        databaseUrl: this.database.urlVia(ip),
+        ...(this.database ? { databaseUrl: this.database.urlVia(ip) } : {}),
         version: this.options.version ?? 'v1',
         env: { ...this.options.env, ...this.telemetryEnv },
         ...(this.options.replicas ? { replicas: this.options.replicas.initial } : {}),
@@ -149,9 +186,11 @@ export class EmbeddedCluster implements Cluster {
         ...(this.preStopSleepS !== undefined ? { preStopSleepS: this.preStopSleepS } : {}),
         log: this.ctx.log,
       }, (image) => { this.image = image; });
-      await runSteps(steps(layout, this.options, app), { log: this.ctx.log, signal: this.ctx.signal });
+      await runSteps(steps(layout, this.options, [...database, app]), { log: this.ctx.log, signal: this.ctx.signal });
       const settings = parseKubeSettings({
         kubeconfig: layout.adminKubeconfig, namespace: APP_NAMESPACE, deployment: APP_DEPLOYMENT, container: APP_CONTAINER, serviceUrl: APP_URL,
+        // The kube adapter observes the Cluster's roles (db.role) and fails it over, as on staging.
+        ...(this.databaseKind === 'cnpg' ? { cnpgCluster: CNPG_CLUSTER, failoverMode: String(this.options.settings?.failoverMode ?? 'promote') } : {}),
       });
       this.kube = new KubeCluster(this.ctx, settings, loadKubeConfig(settings));
       await this.kube.up();
@@ -210,8 +249,9 @@ export class EmbeddedCluster implements Cluster {
   }
 
   preflight(actions: readonly ('rollout' | 'kill' | 'failover' | 'scale')[]): Promise<void> {
-    // The database is not the kube adapter's: it has no failover hook, and needs none here.
-    return this.delegate().preflight(actions.filter((a) => a !== 'failover'));
+    // Patroni's database is not the kube adapter's: it has no failover hook, and needs none here.
+    // CloudNativePG's is: the kube adapter checks the namespace allows a failover, as on staging.
+    return this.delegate().preflight(this.databaseKind === 'cnpg' ? actions : actions.filter((a) => a !== 'failover'));
   }
 
   /** Tags the image with the new version (nothing can pull it), then rolls the Deployment to it. */
@@ -244,11 +284,34 @@ export class EmbeddedCluster implements Cluster {
   }
 
   failover(): Promise<void> {
+    if (this.databaseKind === 'cnpg') {
+      const failover = this.delegate().failover;
+      if (!failover) throw errors.SLO_ERR_ENV_PROCESS_FAILED('the kube adapter has no CloudNativePG failover');
+      return failover();
+    }
     return this.requireDatabase().failover();
   }
 
-  missingOrders(ids: readonly string[]): Promise<string[]> {
+  /** The durability audit, against whichever database the service wrote to. */
+  async missingOrders(ids: readonly string[]): Promise<string[]> {
+    if (this.databaseKind === 'cnpg') return missingOrders(await this.cnpgUrlFromHost(), ids);
     return this.requireDatabase().missingOrders(ids);
+  }
+
+  /**
+   * The operator's own `orders-db-app` URI (the app role, the primary through `orders-db-rw`), with the
+   * Service's cluster address in place of its DNS name: kube-proxy's rules reach it from this machine too.
+   */
+  private async cnpgUrlFromHost(): Promise<string> {
+    const layout = this.requireLayout();
+    const secret = await kubectl(layout, ['-n', APP_NAMESPACE, 'get', 'secret', `${CNPG_CLUSTER}-app`, '-o', 'jsonpath={.data.uri}']);
+    const service = await kubectl(layout, ['-n', APP_NAMESPACE, 'get', 'service', `${CNPG_CLUSTER}-rw`, '-o', 'jsonpath={.spec.clusterIP}']);
+    if (secret.exitCode !== 0 || service.exitCode !== 0 || !secret.stdout || !service.stdout) {
+      throw errors.SLO_ERR_KUBE_API(`cannot read the CloudNativePG Secret ${CNPG_CLUSTER}-app or Service ${CNPG_CLUSTER}-rw: ${(secret.all ?? '').trim()} ${(service.all ?? '').trim()}`.trim());
+    }
+    const url = new URL(Buffer.from(secret.stdout, 'base64').toString('utf8'));
+    url.hostname = service.stdout.trim();
+    return url.toString();
   }
 
   /** The run folder's cluster and database, when that run still owns them. */
@@ -267,6 +330,7 @@ export class EmbeddedCluster implements Cluster {
     const versions: Record<string, string> = { target: `embedded Kubernetes ${KUBERNETES_VERSION} (single node)`, node: process.version };
     const containerd = await execa('containerd', ['--version'], { reject: false });
     if (containerd.exitCode === 0) versions.containerd = containerd.stdout.trim();
+    if (this.cnpgVersion) versions.database = `CloudNativePG ${this.cnpgVersion}, PostgreSQL image ${POSTGRES_IMAGE_REPOSITORY}`;
     return versions;
   }
 

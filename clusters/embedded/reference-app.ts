@@ -35,8 +35,11 @@ export type Workload =
 
 export interface ReferenceAppInput {
   workload: Workload;
-  /** postgres:// URL the pods reach (the node's address, not 127.0.0.1). */
-  databaseUrl: string;
+  /**
+   * postgres:// URL the pods reach (the node's address, not 127.0.0.1), written into the Secret; absent when
+   * CloudNativePG runs the database (cnpg.ts): the operator writes that Secret itself.
+   */
+  databaseUrl?: string;
   /** Version the service starts at: the image tag and APP_VERSION. */
   version: string;
   /** Extra environment for every replica (e.g. OTEL_*). */
@@ -200,7 +203,7 @@ export function referenceAppStep(layout: Layout, input: ReferenceAppInput, onIma
       const rendered = await kubectl(layout, ['kustomize', OVERLAY]);
       if (rendered.exitCode !== 0) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`kubectl kustomize ${OVERLAY} failed: ${(rendered.all ?? '').trim()}`);
       const objects = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as KubeObject).filter(Boolean);
-      const namespaceFirst = [...objects.filter((o) => o.kind === 'Namespace'), secretObject(input.databaseUrl), ...customise(objects.filter((o) => o.kind !== 'Namespace'), { ...input, image }).map((o) => compressHpa(o as HpaObject & KubeObject, input.timeScale))];
+      const namespaceFirst = [...objects.filter((o) => o.kind === 'Namespace'), ...(input.databaseUrl !== undefined ? [secretObject(input.databaseUrl)] : []), ...customise(objects.filter((o) => o.kind !== 'Namespace'), { ...input, image }).map((o) => compressHpa(o as HpaObject & KubeObject, input.timeScale))];
       for (const object of namespaceFirst) {
         // One object at a time, namespace first: a List would race the namespace's creation.
         const applied = await kubectl(layout, ['apply', '-f', '-'], JSON.stringify(object));
