@@ -1,0 +1,25 @@
+// `--set database=` on the embedded target is checked before anything happens: a wrong value is one line and
+// exit 2, with no run folder and no cluster (the CloudNativePG run itself: tests/cnpg-failover.e2e.test.ts).
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT } from './support/slo-run.ts';
+
+const out = mkdtempSync(join(tmpdir(), 'slo-cnpg-settings-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('the embedded target\'s database setting', () => {
+  it.each([
+    [['run', '--set', 'database=mysql'], /^SLO_ERR_CLI_USAGE: --set database=mysql: must be patroni or cnpg \(/],
+    [['up', '--set', 'failoverMode=delete-primary'], /^SLO_ERR_CLI_USAGE: --set failoverMode=delete-primary: only with --set database=cnpg /],
+    [['run', '--set', 'database=cnpg', '--set', 'failoverMode=switchover'], /^SLO_ERR_CLI_USAGE: --set failoverMode=switchover: must be one of promote, delete-primary$/],
+  ])('%j: one line, exit 2, nothing written', async (args, line) => {
+    const result = await execa(process.execPath, [join(ROOT, 'bin', 'slo.js'), ...args, '--cluster', 'local', '--out', join(out, 'runs')], { reject: false, cwd: ROOT, env: { CI: '' } });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toMatch(line);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(out, 'runs'))).toBe(false);
+  });
+});
