@@ -1,13 +1,19 @@
-// Reference service overhead: the real service (Fastify, metrics hooks, schema validation, identity headers,
-// readiness, pg pool) against a bare node:http + pg server doing the same work (same query, same pool size).
+// Reference service overhead: the service as its image runs it (`node dist/server.mjs`, the esbuild bundle
+// of reference-app/build.ts, NODE_ENV=production; Fastify, metrics, schema validation, identity headers,
+// readiness, pg pool, pino) against a bare node:http + pg server doing the same work (same query, same pool
+// size). Tracing is measured both ways the service runs: on, as every run of the harness deploys it (OTLP/JSON
+// to a receiver, here a sink in the bench process that counts the spans), and off (no OTLP endpoint: the
+// image's default).
 //
-//   npx tsx bench/reference-app.ts              # ~3.5 minutes; prints the tables of bench/RESULTS.md
-//   npx tsx bench/reference-app.ts --profile    # ~1 minute; CPU profile, loop delay and GC of both at the fixed rate
-//   flags: --rounds 7 --round-s 4 --warmup-s 2 --rate 300 --rate-rounds 3 --rate-s 12 --pipelining 1 --no-pin
-//          --entry <another build's server.ts, relative to the repository root> --keep (keep profiles)
-//          --before <an earlier build's server.ts>: measured in the same interleaved rounds as a third server
-//          (bare, before, reference, then reference, before, bare, ...), so a change is judged against the
-//          same seconds of the machine rather than against another run
+//   npx tsx bench/reference-app.ts              # ~5 minutes; prints the tables of bench/RESULTS.md
+//   npx tsx bench/reference-app.ts --profile    # ~1.5 minutes; CPU profile, loop delay and GC at the fixed rate
+//   flags: --rounds 7 --round-s 4 --warmup-s 2 --rate 300 --rate-rounds 3 --rate-s 10 --pipelining 1 --no-pin
+//          --tracing on,off (which ways to run the service; each is a server of its own in the rotation)
+//          --app <a reference-app folder> (default reference-app/; built into a temp folder, as the image does)
+//          --before <an earlier reference-app folder>: built the same way and measured in the same interleaved
+//          rounds, once per --tracing mode (bare, before, after, then after, before, bare, ...), so a change
+//          is judged against the same seconds of the machine rather than against another run
+//          --keep (keep profiles)
 //
 // 1. Throughput: /health and /api/items/:id with autocannon (16 keep-alive connections, closed loop), in
 //    interleaved rounds (bare, reference, then reference, bare, ...). Each reference round is paired with the
@@ -24,25 +30,25 @@
 //    runs, here started and stopped around the load window only), a 1 ms-resolution
 //    `monitorEventLoopDelay` histogram and every GC pause; prints where the CPU time went.
 //
-// Where the machine has two cores or more and `taskset` exists, both servers are pinned to CPU 0 and the
-// load generator and PostgreSQL to CPU 1, so the generator never competes with the server it measures.
-// The bare server is this same file started with `--bare-server` in its own process.
+// Where the machine has two cores or more and `taskset` exists, every server is pinned to CPU 0 and the
+// load generator, the trace sink and PostgreSQL to CPU 1, so the generator never competes with the server
+// it measures. The bare server is this same file started with `--bare-server` in its own process.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { buildService, ENTRY_FILE } from '../reference-app/build.ts';
 import { freePort, startPostgres, type PostgresHandle } from '../testing/postgres.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);
 const POOL_MAX = 10;
-/** How clusters/local starts each replica: `node --import tsx reference-app/src/server.ts` from the root. */
-const REFERENCE_ENTRY = 'reference-app/src/server.ts';
+const REFERENCE_APP = 'reference-app';
 const CONNECTIONS = 16;
 const SERVER_CPU = 0;
 const GENERATOR_CPU = 1;
@@ -83,7 +89,8 @@ async function runBareServer(): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // Processes, pinning and CPU accounting.
 interface Target {
-  name: 'bare' | 'reference' | 'before';
+  /** 'bare', or the build and its tracing mode, e.g. 'reference, tracing on' / 'before, tracing on'. */
+  name: string;
   baseUrl: string;
   child: ChildProcess;
   pid: number;
@@ -157,14 +164,19 @@ async function waitForOk(url: string, child: ChildProcess, timeoutMs = 30_000): 
   throw new Error(`${url} not ready within ${timeoutMs} ms`);
 }
 
-async function startTarget(name: Target['name'], nodeArgs: string[], env: Record<string, string>, readyPath: string, pin: boolean): Promise<Target> {
+function withoutOtel(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('OTEL_')));
+}
+
+async function startTarget(name: string, nodeArgs: string[], env: Record<string, string>, readyPath: string, pin: boolean, cwd = REPO_ROOT): Promise<Target> {
   const port = await freePort();
   const argv = [process.execPath, ...nodeArgs];
   // taskset execs node in place, so the child's pid is node's pid.
   const [command, ...args] = pin ? ['taskset', '-c', String(SERVER_CPU), ...argv] : argv;
   const child = spawn(command as string, args, {
-    cwd: REPO_ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
+    cwd,
+    // The bench's own OTEL_* variables (if any) never reach a server: each says for itself whether it traces.
+    env: { ...withoutOtel(process.env), PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -180,6 +192,72 @@ async function stopTarget(target: Target): Promise<void> {
   const timer = setTimeout(() => target.child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The service as its image runs it, and the receiver of its traces.
+
+/** A reference-app folder compiled into a temp folder laid out like the image's /app. */
+interface Bundle {
+  /** The temp folder: package.json, node_modules (a link to the app's own), dist/. */
+  root: string;
+  remove(): void;
+}
+
+/**
+ * build.ts's build of `appDir` into a temp folder with a package.json copy and a link to node_modules, so
+ * the bundle's external imports resolve as in the image; started as `node dist/server.mjs` from there.
+ */
+async function buildBundle(appDir: string): Promise<Bundle> {
+  const root = mkdtempSync(join(tmpdir(), 'slo-bench-bundle-'));
+  try {
+    await buildService({ appDir, outdir: join(root, 'dist') });
+    copyFileSync(join(appDir, 'package.json'), join(root, 'package.json'));
+    // An earlier build copied without its node_modules runs on the current one's packages.
+    const modules = existsSync(join(appDir, 'node_modules')) ? join(appDir, 'node_modules') : join(REPO_ROOT, REFERENCE_APP, 'node_modules');
+    symlinkSync(modules, join(root, 'node_modules'), 'dir');
+  } catch (err) {
+    rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
+  return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** An OTLP/HTTP receiver that answers at once and counts what arrives (no decoding beyond a span count). */
+interface TraceSink {
+  url: string;
+  /** Spans received so far, per service instance (INSTANCE_ID names the server). */
+  spans(instance: string): number;
+  close(): Promise<void>;
+}
+
+async function startTraceSink(): Promise<TraceSink> {
+  const spans = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      // The servers run with OTEL_EXPORTER_OTLP_PROTOCOL=http/json, as the harness starts them: one
+      // "spanId" key per span (parentSpanId is spelled differently), and the instance id in the resource.
+      const instance = /"service\.instance\.id","value":\{"stringValue":"([^"]*)"/.exec(body)?.[1] ?? 'unknown';
+      let count = 0;
+      for (let at = body.indexOf('"spanId":'); at !== -1; at = body.indexOf('"spanId":', at + 9)) count++;
+      spans.set(instance, (spans.get(instance) ?? 0) + count);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans: (instance) => spans.get(instance) ?? 0,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -424,15 +502,50 @@ async function waitForFile(path: string, timeoutMs = 10_000): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 200)); // let the write finish
 }
 
-async function runProfile(db: PostgresHandle, options: BenchOptions, pin: boolean): Promise<string[]> {
+/** One server of the rotation, started the same way for the rounds and for --profile. */
+interface ServerSpec {
+  name: string;
+  /** Whether it exports traces (its INSTANCE_ID then names it to the sink). */
+  traced: boolean;
+  instanceId: string;
+  start(pin: boolean, nodeArgs?: string[], env?: Record<string, string>): Promise<Target>;
+}
+
+function bareSpec(db: PostgresHandle): ServerSpec {
+  return {
+    name: 'bare',
+    traced: false,
+    instanceId: 'bare',
+    start: (pin, nodeArgs = [], env = {}) => startTarget('bare', [...nodeArgs, '--import', 'tsx', THIS_FILE, '--bare-server'], { DATABASE_URL: db.url, ...env }, '/health', pin),
+  };
+}
+
+function referenceSpec(build: 'reference' | 'before', bundle: Bundle, tracing: boolean, db: PostgresHandle, sink: TraceSink): ServerSpec {
+  const name = `${build}, tracing ${tracing ? 'on' : 'off'}`;
+  const instanceId = `bench-${build}-${tracing ? 'traced' : 'untraced'}`;
+  // The image's environment (NODE_ENV=production) and what the harness adds when it deploys the service:
+  // info logging, readiness probe every second, and (tracing on) OTLP/JSON to its receiver.
+  const env: Record<string, string> = {
+    DATABASE_URL: db.url, DB_POOL_MAX: String(POOL_MAX), DRAIN_DELAY_MS: '0', LOG_LEVEL: 'info', NODE_ENV: 'production',
+    APP_VERSION: 'bench', INSTANCE_ID: instanceId,
+    ...(tracing
+      ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'reference-app' }
+      : {}),
+  };
+  return {
+    name,
+    traced: tracing,
+    instanceId,
+    start: (pin, nodeArgs = [], extra = {}) => startTarget(name, [...nodeArgs, `dist/${ENTRY_FILE}`], { ...env, ...extra }, '/ready', pin, bundle.root),
+  };
+}
+
+async function runProfile(specs: ServerSpec[], options: BenchOptions, pin: boolean): Promise<string[]> {
   const lines: string[] = ['## Reference service: profile at the fixed rate', ''];
-  for (const name of ['bare', 'reference'] as const) {
-    const dir = mkdtempSync(join(tmpdir(), `slo-bench-prof-${name}-`));
-    const out = join(dir, name);
-    const preload = ['--import', PROFILE_PRELOAD];
-    const target = name === 'reference'
-      ? await startTarget(name, [...preload, '--import', 'tsx', options.entry], { ...referenceEnv(db), PROFILE_OUT: out }, '/ready', pin)
-      : await startTarget(name, [...preload, '--import', 'tsx', THIS_FILE, '--bare-server'], { DATABASE_URL: db.url, PROFILE_OUT: out }, '/health', pin);
+  for (const spec of specs) {
+    const dir = mkdtempSync(join(tmpdir(), `slo-bench-prof-${spec.instanceId}-`));
+    const out = join(dir, spec.instanceId);
+    const target = await spec.start(pin, ['--import', PROFILE_PRELOAD], { PROFILE_OUT: out });
     try {
       await fixedRate(target, options.rate, 3); // warm-up (JIT), not profiled
       target.child.kill('SIGUSR2');
@@ -443,7 +556,7 @@ async function runProfile(db: PostgresHandle, options: BenchOptions, pin: boolea
       const sorted = [...run.latenciesMs].sort((a, b) => a - b);
       const loop = JSON.parse(readFileSync(`${out}.loop.json`, 'utf8')) as Record<string, number>;
       const summary = summarizeProfile(`${out}.cpuprofile`);
-      lines.push(`### ${name}: ${options.rate} requests/s of /api/items/:id for ${options.profileS} s (after a 3 s warm-up)`, '',
+      lines.push(`### ${spec.name}: ${options.rate} requests/s of /api/items/:id for ${options.profileS} s (after a 3 s warm-up)`, '',
         `Latency p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms, max ${(sorted.at(-1) ?? 0).toFixed(2)} ms ` +
         `(${sorted.length} requests); server CPU ${run.cpuUsPerRequest.toFixed(0)} us/request under the profiler. ` +
         `Event-loop delay (monitorEventLoopDelay, 1 ms resolution): p50 ${loop.p50} ms, p99 ${loop.p99} ms, p99.9 ${loop.p999} ms, ` +
@@ -476,10 +589,12 @@ interface BenchOptions {
   profileS: number;
   pin: boolean;
   keep: boolean;
-  /** The reference service's entry point, relative to the repository root (another build to compare). */
-  entry: string;
-  /** An earlier build's entry point, measured in the same interleaved rounds (before / after). */
+  /** The reference-app folder to measure (another checkout to compare), relative to the repository root. */
+  app: string;
+  /** An earlier reference-app folder, measured in the same interleaved rounds (before / after). */
   before: string | undefined;
+  /** Which ways to run the service: tracing on (as the harness deploys it), off (the image's default). */
+  tracing: boolean[];
   pipelining: number;
 }
 
@@ -491,13 +606,14 @@ function parseOptions(): BenchOptions {
       'warmup-s': { type: 'string', default: '2' },
       rate: { type: 'string', default: '300' },
       'rate-rounds': { type: 'string', default: '3' },
-      'rate-s': { type: 'string', default: '12' },
+      'rate-s': { type: 'string', default: '10' },
       profile: { type: 'boolean', default: false },
       'profile-s': { type: 'string', default: '20' },
       'no-pin': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
-      entry: { type: 'string', default: REFERENCE_ENTRY },
+      app: { type: 'string', default: REFERENCE_APP },
       before: { type: 'string' },
+      tracing: { type: 'string', default: 'on,off' },
       pipelining: { type: 'string', default: '1' },
       'bare-server': { type: 'boolean', default: false },
     },
@@ -507,6 +623,10 @@ function parseOptions(): BenchOptions {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(raw)}`);
     return value;
   };
+  const tracing = values.tracing.split(',').map((mode) => {
+    if (mode !== 'on' && mode !== 'off') throw new Error(`--tracing takes on, off or on,off; got ${JSON.stringify(values.tracing)}`);
+    return mode === 'on';
+  });
   return {
     rounds: positive('rounds', values.rounds),
     roundS: positive('round-s', values['round-s']),
@@ -518,16 +638,11 @@ function parseOptions(): BenchOptions {
     profileS: positive('profile-s', values['profile-s']),
     pin: !values['no-pin'],
     keep: values.keep,
-    entry: values.entry,
+    app: values.app,
     before: values.before,
+    tracing: [...new Set(tracing)],
     pipelining: positive('pipelining', values.pipelining),
   };
-}
-
-function referenceEnv(db: PostgresHandle): Record<string, string> {
-  // Production defaults (info logging, metrics, readiness probe every second); tracing off even when the
-  // bench's own environment carries OTEL_* variables.
-  return { DATABASE_URL: db.url, DB_POOL_MAX: String(POOL_MAX), DRAIN_DELAY_MS: '0', LOG_LEVEL: 'info', OTEL_SDK_DISABLED: 'true' };
 }
 
 function postmasterPid(db: PostgresHandle): number {
@@ -540,56 +655,74 @@ async function runBench(): Promise<void> {
   const began = Date.now();
   const loadBefore = loadavg()[0] ?? 0;
   let db: PostgresHandle | undefined;
+  let sink: TraceSink | undefined;
+  const bundles: Bundle[] = [];
   const targets: Target[] = [];
   try {
+    // Built before anything is pinned or measured: the image builds once, and so does the bench.
+    const after = await buildBundle(resolvePath(REPO_ROOT, options.app));
+    bundles.push(after);
+    const beforeBundle = options.before === undefined ? undefined : await buildBundle(resolvePath(REPO_ROOT, options.before));
+    if (beforeBundle) bundles.push(beforeBundle);
     db = await startPostgres();
     postmaster = postmasterPid(db);
+    sink = await startTraceSink();
     if (pin) {
-      // PostgreSQL forks a backend per connection; backends inherit the postmaster's CPU.
+      // PostgreSQL forks a backend per connection; backends inherit the postmaster's CPU. The trace sink
+      // runs in this process, so it shares CPU 1 with the load generator, as the harness's receiver would
+      // share a node with its load.
       pinProcess(postmaster, GENERATOR_CPU);
       pinProcess(process.pid, GENERATOR_CPU);
     }
+    const bare = bareSpec(db);
+    const builds: ServerSpec[] = [];
+    for (const tracing of options.tracing) {
+      if (beforeBundle) builds.push(referenceSpec('before', beforeBundle, tracing, db, sink));
+      builds.push(referenceSpec('reference', after, tracing, db, sink));
+    }
+    process.stderr.write(`servers on CPU ${pin ? SERVER_CPU : 'any'}, load generator + PostgreSQL + trace sink on CPU ${pin ? GENERATOR_CPU : 'any'}` +
+      `${pin ? ' (taskset)' : ' (not pinned)'}; measuring: bare, ${builds.map((b) => b.name).join('; ')}\n`);
     if (options.profile) {
       // The reference service's migration creates and seeds the items the bare server reads.
-      const seed = await startTarget('reference', ['--import', 'tsx', options.entry], referenceEnv(db), '/ready', pin);
+      const seed = await builds[0]!.start(pin);
       await stopTarget(seed);
-      process.stdout.write(`${(await runProfile(db, options, pin)).join('\n')}\n`);
+      process.stdout.write(`${(await runProfile([bare, ...builds], options, pin)).join('\n')}\n`);
       return;
     }
 
-    const reference = await startTarget('reference', ['--import', 'tsx', options.entry], referenceEnv(db), '/ready', pin);
-    targets.push(reference);
-    const before = options.before === undefined ? undefined : await startTarget('before', ['--import', 'tsx', options.before], referenceEnv(db), '/ready', pin);
-    if (before) targets.push(before);
-    const bare = await startTarget('bare', ['--import', 'tsx', THIS_FILE, '--bare-server'], { DATABASE_URL: db.url }, '/health', pin);
-    targets.push(bare);
-    // Each build is paired with the bare round of the same pass; with --before, all three take turns.
-    const builds = before ? [before, reference] : [reference];
-    const rotation = [bare, ...(before ? [before] : []), reference];
-    const buildLabel = (name: Target['name']): string => (name === 'before' ? ' (before)' : before ? ' (after)' : '');
+    // The references first: their migration creates and seeds the items the bare server reads.
+    const started = new Map<string, Target>();
+    for (const spec of [...builds, bare]) {
+      const target = await spec.start(pin);
+      targets.push(target);
+      started.set(spec.name, target);
+    }
+    const rotation = [bare, ...builds].map((spec) => started.get(spec.name) as Target);
 
     const rows: string[] = [];
     const detail: string[] = [];
     for (const path of ['/health', 'items']) {
       const label = path === 'items' ? '/api/items/:id' : path;
       for (const target of rotation) await throughputRound(target, path, options.warmupS, options.pipelining);
-      const rounds: Record<Target['name'], Round[]> = { bare: [], reference: [], before: [] };
+      const rounds = new Map<string, Round[]>(rotation.map((t) => [t.name, []]));
       for (let round = 0; round < options.rounds; round++) {
         // Alternate the order so no server always runs right after another's burst.
         const order = round % 2 === 0 ? rotation : [...rotation].reverse();
-        for (const target of order) rounds[target.name].push(await throughputRound(target, path, options.roundS, options.pipelining));
+        for (const target of order) rounds.get(target.name)?.push(await throughputRound(target, path, options.roundS, options.pipelining));
+        process.stderr.write(`${label}: round ${round + 1}/${options.rounds}\n`);
       }
+      const bareRounds = rounds.get('bare') ?? [];
       for (const build of builds) {
-        const mine = rounds[build.name];
-        const ratios = mine.map((r, i) => r.rps / (rounds.bare[i]?.rps ?? Number.NaN));
-        const cpuRatios = mine.map((r, i) => (rounds.bare[i]?.cpuUsPerRequest ?? Number.NaN) / r.cpuUsPerRequest);
-        const failed = [...rounds.bare, ...mine].reduce((n, r) => n + r.failed, 0);
-        rows.push(`| ${label}${buildLabel(build.name)} | ${medianOf(rounds.bare.map((r) => r.rps)).toFixed(0)} | ${medianOf(mine.map((r) => r.rps)).toFixed(0)} | ${spread(ratios)} | ` +
-          `${medianOf(rounds.bare.map((r) => r.cpuUsPerRequest)).toFixed(1)} / ${medianOf(mine.map((r) => r.cpuUsPerRequest)).toFixed(1)} | ${spread(cpuRatios)} | ${failed} |`);
-        process.stderr.write(`${label}${buildLabel(build.name)}: ratio ${spread(ratios)}, capacity ${spread(cpuRatios)}\n`);
+        const mine = rounds.get(build.name) ?? [];
+        const ratios = mine.map((r, i) => r.rps / (bareRounds[i]?.rps ?? Number.NaN));
+        const cpuRatios = mine.map((r, i) => (bareRounds[i]?.cpuUsPerRequest ?? Number.NaN) / r.cpuUsPerRequest);
+        const failed = [...bareRounds, ...mine].reduce((n, r) => n + r.failed, 0);
+        rows.push(`| ${label} | ${build.name} | ${medianOf(bareRounds.map((r) => r.rps)).toFixed(0)} | ${medianOf(mine.map((r) => r.rps)).toFixed(0)} | ${spread(ratios)} | ` +
+          `${medianOf(bareRounds.map((r) => r.cpuUsPerRequest)).toFixed(1)} / ${medianOf(mine.map((r) => r.cpuUsPerRequest)).toFixed(1)} | ${spread(cpuRatios)} | ${failed} |`);
+        process.stderr.write(`${label} (${build.name}): ratio ${spread(ratios)}, capacity ${spread(cpuRatios)}\n`);
       }
       for (const target of rotation) {
-        const rs = rounds[target.name];
+        const rs = rounds.get(target.name) ?? [];
         detail.push(`| ${label} | ${target.name} | ${rs.map((r) => r.rps.toFixed(0)).join(', ')} | ` +
           `${spread(rs.map((r) => r.serverCpu))} | ${spread(rs.map((r) => r.generatorCpu))} | ${spread(rs.map((r) => r.postgresCpu))} | ${limitedBy(rs, pin)} |`);
       }
@@ -597,32 +730,43 @@ async function runBench(): Promise<void> {
 
     // Tail latency at a fixed rate: warm all up, then interleaved rounds.
     for (const target of rotation) await fixedRate(target, options.rate, 2);
-    const latency: Record<Target['name'], LatencyRun[]> = { bare: [], reference: [], before: [] };
+    const spansBefore = new Map(builds.map((b) => [b.name, sink?.spans(b.instanceId) ?? 0]));
+    const latency = new Map<string, LatencyRun[]>(rotation.map((t) => [t.name, []]));
     for (let round = 0; round < options.rateRounds; round++) {
       const order = round % 2 === 0 ? rotation : [...rotation].reverse();
-      for (const target of order) latency[target.name].push(await fixedRate(target, options.rate, options.rateS));
+      for (const target of order) latency.get(target.name)?.push(await fixedRate(target, options.rate, options.rateS));
+      process.stderr.write(`fixed rate: round ${round + 1}/${options.rateRounds}\n`);
     }
+    // Stopping flushes what each traced server still holds (its SIGTERM path shuts the SDK down).
+    for (const target of targets.splice(0)) await stopTarget(target);
+
     const latencyRows: string[] = [];
-    const pooledP99: Record<string, number> = {};
+    const pooledP99 = new Map<string, number>();
     const roundP99 = (run: LatencyRun | undefined): number => percentile([...(run?.latenciesMs ?? [])].sort((a, b) => a - b), 99);
+    const bareLatency = latency.get('bare') ?? [];
     for (const target of rotation) {
-      const runs = latency[target.name];
+      const runs = latency.get(target.name) ?? [];
       const pooled = runs.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
-      pooledP99[target.name] = percentile(pooled, 99);
+      pooledP99.set(target.name, percentile(pooled, 99));
       const achieved = runs.reduce((n, r) => n + r.sent, 0) / runs.reduce((s, r) => s + r.seconds, 0);
       latencyRows.push(`| ${target.name} | ${pooled.length} | ${achieved.toFixed(0)} | ${percentile(pooled, 50).toFixed(2)} | **${percentile(pooled, 99).toFixed(2)}** | ` +
         `${spread(runs.map(roundP99))} | ${percentile(pooled, 99.9).toFixed(2)} | ${(pooled.at(-1) ?? 0).toFixed(1)} | ${medianOf(runs.map((r) => r.cpuUsPerRequest)).toFixed(0)} | ${runs.reduce((n, r) => n + r.failed, 0)} |`);
     }
     const p99Lines = builds.map((build) => {
-      const ratio = (pooledP99[build.name] ?? Number.NaN) / (pooledP99.bare ?? Number.NaN);
-      const perRound = latency[build.name].map((r, i) => roundP99(r) / roundP99(latency.bare[i]));
+      const ratio = (pooledP99.get(build.name) ?? Number.NaN) / (pooledP99.get('bare') ?? Number.NaN);
+      const perRound = (latency.get(build.name) ?? []).map((r, i) => roundP99(r) / roundP99(bareLatency[i]));
       return `${build.name} / bare p99 = **${ratio.toFixed(2)}** (goal <= 1.5; per round ${spread(perRound)})`;
+    });
+    const traceLines = builds.filter((b) => b.traced).map((build) => {
+      const requests = (latency.get(build.name) ?? []).reduce((n, r) => n + r.sent, 0);
+      const spans = (sink?.spans(build.instanceId) ?? 0) - (spansBefore.get(build.name) ?? 0);
+      return `${build.name}: ${spans} spans received for ${requests} requests (${(spans / requests).toFixed(2)} per request), ${sink?.spans(build.instanceId) ?? 0} in the whole run`;
     });
 
     const minutes = ((Date.now() - began) / 60_000).toFixed(1);
     const lines = [
-      '| endpoint | bare req/s (median) | reference req/s (median) | req/s ratio min / **median** / max (goal >= 0.9) | server CPU us/request (bare / reference) | capacity ratio (bare / reference CPU per request) min / **median** / max | failed |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| endpoint | server | bare req/s (median) | its req/s (median) | req/s ratio min / **median** / max (goal >= 0.9) | server CPU us/request (bare / it) | capacity ratio (bare / its CPU per request) min / **median** / max | failed |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...rows,
       '',
       `p99 at a fixed ${options.rate} requests/s of \`/api/items/:id\` (open loop, latency from the moment each request was due; ` +
@@ -632,22 +776,26 @@ async function runBench(): Promise<void> {
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...latencyRows,
       '',
+      ...(traceLines.length > 0 ? [`Traces exported during the fixed-rate rounds (OTLP/JSON, counted by the bench's sink): ${traceLines.join('; ')}.`, ''] : []),
       'Throughput rounds in detail (req/s of each round in time order; CPU as a share of one core):',
       '',
       '| endpoint | server | req/s per round | server CPU min / **median** / max | load generator CPU | PostgreSQL CPU | what limited req/s (median round) |',
       '| --- | --- | --- | ---: | ---: | ---: | --- |',
       ...detail,
       '',
-      `Settings: ${options.rounds} interleaved rounds of ${options.roundS} s per server and endpoint after ${options.warmupS} s warm-up, ` +
-        `${CONNECTIONS} connections; ${pin ? `servers pinned to CPU ${SERVER_CPU}, load generator and PostgreSQL to CPU ${GENERATOR_CPU} (taskset)` : 'not pinned'}. ` +
+      `Settings: the service as the image runs it (\`node dist/server.mjs\`, built by reference-app/build.ts, NODE_ENV=production); ` +
+        `${options.rounds} interleaved rounds of ${options.roundS} s per server and endpoint after ${options.warmupS} s warm-up, ` +
+        `${CONNECTIONS} connections; ${pin ? `servers pinned to CPU ${SERVER_CPU}, load generator, trace sink and PostgreSQL to CPU ${GENERATOR_CPU} (taskset)` : 'not pinned'}. ` +
         `Machine: ${cpus().length} cores, load average ${loadBefore.toFixed(1)} before and ${(loadavg()[0] ?? 0).toFixed(1)} after, ` +
-        `Node ${process.versions.node}, ${new Date().toISOString().slice(0, 10)}, ${minutes} min.`,
+        `Node ${process.versions.node}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${minutes} min.`,
       '',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     for (const target of targets) await stopTarget(target);
+    await sink?.close();
     await db?.stop();
+    for (const bundle of bundles) bundle.remove();
   }
 }
 
