@@ -3,7 +3,7 @@
 // start's CPU). `npm run build` (= `node --import tsx build.ts`), or `... build.ts --outdir <folder>`.
 //
 // Packages stay external (imported from node_modules at run time, as under tsx): the OpenTelemetry hooks
-// patch fastify, pg and pino as Node loads them, which a bundled copy would escape. And the order must
+// patch pg and pino as Node loads them (fastify loads pino), which a bundled copy would escape. And the order must
 // survive bundling: server.ts starts telemetry and only then `await import('./main.ts')`. With splitting,
 // that dynamic import stays a chunk of its own, loaded when it is reached; the build checks that nothing
 // the entry loads up front (the entry and the chunks it imports statically) imports an instrumented
@@ -17,7 +17,7 @@ export const APP_DIR = fileURLToPath(new URL('./', import.meta.url));
 /** The entry the image runs, relative to the output folder. */
 export const ENTRY_FILE = 'server.mjs';
 
-/** Packages that must load only after the SDK has registered its hooks (src/telemetry.ts). */
+/** Packages that must load only after the SDK has registered its hooks (src/telemetry.ts): pg, pino, and fastify, which loads pino. */
 export function isInstrumented(specifier: string): boolean {
   const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : (specifier.split('/')[0] ?? specifier);
   return ['fastify', 'pg', 'pino'].includes(name) || name.startsWith('@fastify/') || name.startsWith('pg-') || name.startsWith('pino-');

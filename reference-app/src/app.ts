@@ -7,6 +7,7 @@ import { describeError, isConnectionError } from './db.ts';
 import type { LoopHealth } from './loop-monitor.ts';
 import { UNMATCHED_ROUTE, type AppMetrics, type RouteMetrics } from './metrics.ts';
 import type { ReadinessView } from './readiness.ts';
+import type { TraceRequest } from './telemetry.ts';
 import { cpuRoutes } from './routes/cpu.ts';
 import { itemRoutes } from './routes/items.ts';
 import { orderRoutes } from './routes/orders.ts';
@@ -22,6 +23,8 @@ export interface AppDeps {
   metrics: AppMetrics;
   /** pino logger (server.ts); logging is off when absent (tests). */
   logger?: FastifyBaseLogger;
+  /** A route's request tracer (telemetry.ts), asked once per route; absent or undefined when not traced. */
+  traceRoute?: (route: string) => TraceRequest | undefined;
 }
 
 const STATEMENT_TIMEOUT = '57014';
@@ -64,12 +67,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // One route-level onRequest hook per route, made as the route is registered with its template already
   // known: a request runs this one hook, with no per-request lookup of its route (request.routeOptions
   // builds a new object on every call) and no onResponse hook (the response's 'close' records it).
+  // When tracing, the same hook starts the request's span and runs the rest of the request in it.
   app.addHook('onRoute', (routeOptions) => {
     const route = deps.metrics.route(routeOptions.url);
-    const hook: onRequestHookHandler = (_request, reply, done) => {
-      arrived(reply, route);
-      done();
-    };
+    const traced = deps.traceRoute?.(routeOptions.url);
+    const hook: onRequestHookHandler = traced
+      ? (request, reply, done) => {
+        arrived(reply, route);
+        traced(request.raw, reply.raw, done);
+      }
+      : (_request, reply, done) => {
+        arrived(reply, route);
+        done();
+      };
     const existing = routeOptions.onRequest;
     routeOptions.onRequest = existing === undefined ? [hook] : [hook, ...(Array.isArray(existing) ? existing : [existing])];
   });

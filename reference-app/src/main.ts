@@ -1,5 +1,5 @@
 // Wiring: logger, pools, migration, probes, app, listen, signals. Imported by server.ts only after
-// telemetry has started, so fastify, pg and pino load already instrumented.
+// telemetry has started, so pg and pino (also through fastify) load already instrumented.
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
 import type { AppConfig } from './config.ts';
@@ -54,6 +54,7 @@ export async function run(config: AppConfig, telemetry: Telemetry): Promise<void
     loop,
     metrics,
     logger: log,
+    traceRoute: (route) => telemetry.traceRoute(route),
   });
   if (stopping) return;
   await app.listen({ port: config.port, host: config.host });
