@@ -155,8 +155,8 @@ export interface CnpgStepInput {
   /** The manager built from source (binaries.ts `cnpg-manager`). */
   managerBinary: string;
   log: (line: string) => void;
-  /** Called with the operator's version once installed (provenance). */
-  onInstalled?: (version: string) => void;
+  /** Called with the operator's version and the operand image once installed (provenance). */
+  onInstalled?: (version: string, operandImage: string) => void;
 }
 
 /**
@@ -226,7 +226,7 @@ export function cnpgStep(layout: Layout, input: CnpgStepInput): Step {
         hint: `kubectl --kubeconfig=${layout.adminKubeconfig} -n ${namespace} get cluster ${CNPG_CLUSTER} -o yaml; logs: kubectl -n ${CNPG_NAMESPACE} logs deployment/${CNPG_DEPLOYMENT}`,
       });
       input.log(`embedded: CloudNativePG Cluster ${CNPG_CLUSTER} healthy (${instances} instances) ${Math.round((Date.now() - started) / 1000)} s after the operator's install began`);
-      input.onInstalled?.(release.version);
+      input.onInstalled?.(release.version, operand.ref);
     },
     async down() {},
   };

@@ -23,7 +23,6 @@ import { CNPG_CLUSTER, cnpgStep } from './cnpg.ts';
 import { kubectl } from './kubectl.ts';
 import { layoutFor, pickNodeIp, type Layout } from './layout.ts';
 import { collectPodLogs } from './pod-logs.ts';
-import { POSTGRES_IMAGE_REPOSITORY } from './postgres-image.ts';
 import { preflight } from './preflight.ts';
 import { APP_CONTAINER, APP_DEPLOYMENT, APP_NAMESPACE, APP_URL, referenceAppStep, tagImage, type Workload } from './reference-app.ts';
 import { runSteps, teardown, type Step } from './steps.ts';
@@ -117,7 +116,7 @@ export class EmbeddedCluster implements Cluster {
   /** The image the Deployment runs now (a rollout tags it with the new version). */
   private image: string | undefined;
   private readonly databaseKind: DatabaseKind;
-  /** CloudNativePG's version once installed (provenance). */
+  /** CloudNativePG's version and the operand image once installed (provenance). */
   private cnpgVersion: string | undefined;
 
   constructor(private readonly ctx: ClusterContext, private readonly options: ClusterOptions) {
@@ -174,7 +173,7 @@ export class EmbeddedCluster implements Cluster {
         this.database = await startDatabase({ runDir: this.ctx.runDir, timeline: this.ctx.timeline, signal: this.ctx.signal, log: this.ctx.log }, { extraBind: ip });
       }
       const database = this.databaseKind === 'cnpg'
-        ? [cnpgStep(layout, { managerBinary: paths['cnpg-manager'] ?? join(binDir, 'cnpg-manager'), log: this.ctx.log, onInstalled: (version) => { this.cnpgVersion = version; } })]
+        ? [cnpgStep(layout, { managerBinary: paths['cnpg-manager'] ?? join(binDir, 'cnpg-manager'), log: this.ctx.log, onInstalled: (version, image) => { this.cnpgVersion = `${version}, PostgreSQL image ${image}`; } })]
         : [];
       const app = referenceAppStep(layout, {
         workload: this.workload(),
@@ -330,7 +329,7 @@ export class EmbeddedCluster implements Cluster {
     const versions: Record<string, string> = { target: `embedded Kubernetes ${KUBERNETES_VERSION} (single node)`, node: process.version };
     const containerd = await execa('containerd', ['--version'], { reject: false });
     if (containerd.exitCode === 0) versions.containerd = containerd.stdout.trim();
-    if (this.cnpgVersion) versions.database = `CloudNativePG ${this.cnpgVersion}, PostgreSQL image ${POSTGRES_IMAGE_REPOSITORY}`;
+    if (this.cnpgVersion) versions.database = `CloudNativePG ${this.cnpgVersion}`;
     return versions;
   }
 
