@@ -35,7 +35,7 @@ describe('startStandInService', () => {
     expect((await get(`${s.baseUrl}/api/cpu?ms=1`)).status).toBe(200);
     for (const path of ['/health', '/ready', '/metrics']) expect((await get(`${s.baseUrl}${path}`)).status).toBe(200);
     expect(s.counts()).toEqual({ total: 6, byName: { 'GET /api/items/:id': 2, 'POST /api/orders': 3, 'GET /api/cpu': 1 } });
-    expect(s.orderIds()).toEqual(['1']);
+    expect(s.orderIds()).toEqual(['pod-a-1']);
     expect((await get(`${s.baseUrl}/metrics`)).body).toMatch(/^http_requests_total\{status="201"\} 1$/m);
   });
 

@@ -24,6 +24,7 @@
 //    before the server closes. Whether SIGTERM drains at all is the process entry's switch.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -107,7 +108,8 @@ export function standInOptionsFromEnv(env: NodeJS.ProcessEnv): StandInOptions & 
     port: number('PORT', 8080),
     host: env.HOST || '127.0.0.1',
     version: env.APP_VERSION || 'v1',
-    instanceId: env.INSTANCE_ID || `stand-in-${process.pid}`,
+    // The host name too: in pods (a host name each) every process may have the same pid.
+    instanceId: env.INSTANCE_ID || `stand-in-${hostname()}-${process.pid}`,
     drainDelayMs: number('DRAIN_DELAY_MS', 0),
     readDelayMs: number('STAND_IN_READ_DELAY_MS', 0),
     writeDelayMs: number('STAND_IN_WRITE_DELAY_MS', 0),
@@ -203,7 +205,8 @@ export async function startStandInService(options: StandInOptions = {}): Promise
       const key = req.headers['idempotency-key'];
       const existing = typeof key === 'string' ? ordersByKey.get(key) : undefined;
       if (existing) return { name, status: 200, body: { id: existing, itemId: parsed.itemId, quantity: parsed.quantity } };
-      const id = String(nextOrder++);
+      // Unique across replicas, as a database's ids would be: the acknowledged ids of a run are audited together.
+      const id = `${instanceId}-${nextOrder++}`;
       if (typeof key === 'string') ordersByKey.set(key, id);
       return { name, status: 201, body: { id, itemId: parsed.itemId, quantity: parsed.quantity } };
     }
