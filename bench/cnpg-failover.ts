@@ -6,7 +6,10 @@
 //  - fault -> new primary: the action's start -> the first `db.role` primary event for another instance (the
 //    kube adapter's watch of the Cluster's status.currentPrimary);
 //  - fault -> first acknowledged write: the failover verdict's measure (the first second with a successful
-//    write after the last second with a failed one; 1 s resolution);
+//    write after the last second with a failed one; 1 s resolution), computed here up to the second that
+//    holds the next failover's start (the verifier's horizon is the next action.start itself, so the writes
+//    that failed in that second's first fraction, which belong to the next failover, would count against
+//    this one; the verdicts of back-to-back failovers then fail for that reason alone);
 //  - the time `up` took, and the acknowledged writes lost over the whole run (audited in the CNPG database).
 // CloudNativePG's own e2e budget for a failover on kind is 20 s, for reference. Pass run folders instead
 // (`-- cnpg-failover runs/a runs/b`) to read runs made already.
@@ -47,8 +50,19 @@ export interface FailoverTimings {
   lost: number | null;
 }
 
-/** The measures above, from one run's timeline events and its report's verdicts. */
-export function failoverTimings(events: TimelineEvent[], verdicts: { id: string; measured: number | null }[]): FailoverTimings {
+/** A load second's writes (a timeline `load` record, only what is read here). */
+export interface WriteSecond { t: number; requests: number; failed: number }
+
+/** Action start -> the first second with a successful write after the last one with a failed write, before `until`. */
+export function writesBack(start: number, until: number, seconds: readonly WriteSecond[]): number | null {
+  const window = seconds.filter((s) => s.t >= Math.floor(start / 1000) * 1000 && s.t < until);
+  const lastFailed = window.filter((s) => s.failed > 0).at(-1);
+  const recovered = window.find((s) => s.requests > s.failed && (!lastFailed || s.t > lastFailed.t));
+  return recovered ? Math.max(0, recovered.t - start) / 1000 : null;
+}
+
+/** The measures above, from one run's timeline events and write seconds, and its report's verdicts. */
+export function failoverTimings(events: TimelineEvent[], verdicts: { id: string; measured: number | null }[], writes: readonly WriteSecond[] = []): FailoverTimings {
   const starts = events.filter((e) => e.type === 'action.start' && e.data.action === 'failover');
   const roles = events.filter((e): e is Extract<TimelineEvent, { type: 'db.role' }> => e.type === 'db.role');
   const newPrimaryS = starts.map((start) => {
@@ -56,7 +70,9 @@ export function failoverTimings(events: TimelineEvent[], verdicts: { id: string;
     const next = roles.find((e) => e.t >= start.t && e.data.role === 'primary' && e.data.member !== before);
     return next ? (next.t - start.t) / 1000 : null;
   });
-  const writesBackS = starts.map((_, i) => verdicts.find((v) => v.id === (i === 0 ? 'failover.recovery' : `failover.recovery.${i + 1}`))?.measured ?? null);
+  const writesBackS = writes.length > 0
+    ? starts.map((start, i) => writesBack(start.t, starts[i + 1] ? Math.floor(starts[i + 1]!.t / 1000) * 1000 : Infinity, writes))
+    : starts.map((_, i) => verdicts.find((v) => v.id === (i === 0 ? 'failover.recovery' : `failover.recovery.${i + 1}`))?.measured ?? null);
   const runStart = events.find((e) => e.type === 'run.start')?.t;
   const stepStart = events.find((e) => e.type === 'step.start')?.t;
   const audit = events.filter((e): e is Extract<TimelineEvent, { type: 'writes.audit' }> => e.type === 'writes.audit').at(-1);
@@ -68,12 +84,15 @@ export function failoverTimings(events: TimelineEvent[], verdicts: { id: string;
   };
 }
 
-function readRun(runDir: string): { events: TimelineEvent[]; verdicts: { id: string; measured: number | null }[]; mode: string } {
-  const events = readFileSync(join(runDir, 'timeline.jsonl'), 'utf8').trim().split('\n')
-    .map((line) => JSON.parse(line) as TimelineEvent & { kind: string }).filter((r) => r.kind === 'event');
+interface LoadRecord { kind: 'load'; t: number; byName?: Record<string, { requests: number; failed: number }> }
+
+function readRun(runDir: string): { events: TimelineEvent[]; writes: WriteSecond[]; verdicts: { id: string; measured: number | null }[]; mode: string } {
+  const records = readFileSync(join(runDir, 'timeline.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string });
+  const events = records.filter((r): r is TimelineEvent & { kind: string } => r.kind === 'event');
+  const writes = records.filter((r): r is LoadRecord => r.kind === 'load').map((r) => ({ t: r.t, requests: r.byName?.['POST /api/orders']?.requests ?? 0, failed: r.byName?.['POST /api/orders']?.failed ?? 0 }));
   const report = JSON.parse(readFileSync(join(runDir, 'report.json'), 'utf8')) as { verdicts: { id: string; measured: number | null }[] };
   // runMode writes each mode's runs under a folder named after it.
-  return { events, verdicts: report.verdicts, mode: basename(dirname(runDir)) };
+  return { events, writes, verdicts: report.verdicts, mode: basename(dirname(runDir)) };
 }
 
 async function runMode(mode: string, work: string): Promise<string> {
@@ -105,7 +124,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   process.stdout.write('\n| run | mode | fault -> new primary (s), each | median | fault -> writes back (s), each | median | up (s) | acknowledged writes lost |\n| --- | --- | --- | ---: | --- | ---: | ---: | ---: |\n');
   for (const dir of runDirs) {
     const run = readRun(dir);
-    const t = failoverTimings(run.events, run.verdicts);
-    process.stdout.write(`| ${dir.split('/').at(-1)} | ${run.mode} | ${t.newPrimaryS.map(fmt).join(', ')} | ${fmt(median(t.newPrimaryS))} | ${t.writesBackS.map(fmt).join(', ')} | ${fmt(median(t.writesBackS))} | ${fmt(t.upS)} | ${t.lost ?? 'n/a'} of ${t.acknowledged ?? 'n/a'} |\n`);
+    const t = failoverTimings(run.events, run.verdicts, run.writes);
+    process.stdout.write(`| ${dir.replace(/\/$/, '').split('/').at(-1)} | ${run.mode} | ${t.newPrimaryS.map(fmt).join(', ')} | ${fmt(median(t.newPrimaryS))} | ${t.writesBackS.map(fmt).join(', ')} | ${fmt(median(t.writesBackS))} | ${fmt(t.upS)} | ${t.lost ?? 'n/a'} of ${t.acknowledged ?? 'n/a'} |\n`);
   }
 }
