@@ -7,11 +7,12 @@
 // Two spans a request. The server span is started by the route's own onRequest hook (app.ts), named after
 // the route template (`GET /api/items/:id`), and ended by the response's 'close'; the rest of the request
 // runs in its context, so pg's spans and pino's trace ids find it. This replaced @fastify/otel and
-// @opentelemetry/instrumentation-http, which together cost a traced request five times the CPU of an untraced
-// one (bench/RESULTS.md, reference service): five spans where two say the same (an HTTP span, a Fastify
-// `request` span, a span around every hook and the handler, one per pool checkout), three more Fastify hooks
-// (onRequest, onSend, onResponse, run even for the untraced probes), every request's and response's event
-// emitter methods patched to carry the context, and a wrapper around every `request` event of the server.
+// @opentelemetry/instrumentation-http, with which a traced read cost 2.7x the CPU of an untraced one under
+// load and 5x at 300 requests/s (1.5x now; bench/RESULTS.md, reference service): five spans where two do
+// (an HTTP span, a Fastify `request` span, a span around every hook and the handler, one per pool checkout),
+// three more Fastify hooks (onRequest, onSend, onResponse, run even for the untraced probes), every
+// request's and response's event-emitter methods patched to carry the context, and a wrapper around every
+// `request` event of the server.
 // Probes and scrapes (/health, /ready, /metrics) get no span and pay nothing; nor does a pool checkout
 // (`pg-pool.connect`): a checkout of an idle connection is a microsecond, and a slow one shows as the gap
 // before the query's span.
