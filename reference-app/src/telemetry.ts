@@ -8,7 +8,7 @@
 // the route template (`GET /api/items/:id`), and ended by the response's 'close'; the rest of the request
 // runs in its context, so pg's spans and pino's trace ids find it. This replaced @fastify/otel and
 // @opentelemetry/instrumentation-http, with which a traced read cost 2.7x the CPU of an untraced one under
-// load and 5x at 300 requests/s (1.5x now; bench/RESULTS.md, reference service): five spans where two do
+// load and 5x at 300 requests/s (now 1.5x and 2.5x; bench/RESULTS.md, reference service): five spans where two do
 // (an HTTP span, a Fastify `request` span, a span around every hook and the handler, one per pool checkout),
 // three more Fastify hooks (onRequest, onSend, onResponse, run even for the untraced probes), every
 // request's and response's event-emitter methods patched to carry the context, and a wrapper around every
