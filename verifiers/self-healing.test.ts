@@ -32,6 +32,31 @@ describe('self-healing', () => {
     if (status === 'fail') expect(v?.reason).toBeTruthy();
   });
 
+  it('a pod already starting when the kill came is not its replacement, however soon it is ready', () => {
+    const b = killRun(null)
+      .event(44, 'pod.start', { pod: 'app-9', version: '1.0.0', owner: 'rs-1' }) // the autoscaler's
+      .event(50.5, 'pod.ready', { pod: 'app-9', version: '1.0.0', owner: 'rs-1' })
+      .event(50.4, 'pod.start', { pod: 'app-5', version: '1.0.0', owner: 'rs-1' }) // the ReplicaSet's replacement
+      .event(53.5, 'pod.ready', { pod: 'app-5', version: '1.0.0', owner: 'rs-1' });
+    const [v] = judge(b);
+    expect(v).toMatchObject({ status: 'pass', measured: 3.5 });
+    expect(v?.evidence.notes.at(-1)).toMatch(/^app-5 /);
+  });
+
+  it('a pod of another owner is not the replacement', () => {
+    const b = new TimelineBuilder()
+      .run(200)
+      .event(5, 'pod.start', { pod: 'app-1', version: '1.0.0', owner: 'rs-app' })
+      .event(50, 'action.start', { action: 'kill', detail: { pod: 'app-1' } })
+      .event(50.3, 'pod.stop', { pod: 'app-1', reason: 'killed', exitCode: 137 })
+      .event(51, 'pod.start', { pod: 'runner-0', version: '1.0.0', owner: 'job-load' })
+      .event(52, 'pod.ready', { pod: 'runner-0', version: '1.0.0', owner: 'job-load' })
+      .event(51, 'pod.start', { pod: 'app-2', version: '1.0.0', owner: 'rs-app' })
+      .event(56, 'pod.ready', { pod: 'app-2', version: '1.0.0', owner: 'rs-app' });
+    const [v] = judge(b);
+    expect(v).toMatchObject({ status: 'pass', measured: 6 });
+  });
+
   it('notes the kill, the stop and the replacement', () => {
     const [v] = judge(killRun(62));
     expect(v?.evidence.notes).toEqual([
