@@ -19,7 +19,7 @@ import { importRunnerImage } from './runner-image.ts';
 import { KUBERNETES_VERSION } from './binaries.ts';
 import { ensureKubernetesBinaries, kubernetesBinDir } from './build.ts';
 import { clusterSteps } from './cluster.ts';
-import { CNPG_CLUSTER, cnpgStep } from './cnpg.ts';
+import { CNPG_CLUSTER, CNPG_NAMESPACE, cnpgStep } from './cnpg.ts';
 import { kubectl } from './kubectl.ts';
 import { layoutFor, pickNodeIp, type Layout } from './layout.ts';
 import { collectPodLogs } from './pod-logs.ts';
@@ -240,6 +240,8 @@ export class EmbeddedCluster implements Cluster {
       this.kube = undefined;
       // Before the node goes: its teardown removes the kubelet's log files.
       if (this.layout) collectPodLogs(this.layout.podLogs, APP_NAMESPACE, this.podLogsDir());
+      // The operator's log says what it waited for in a failover (the instances' logs are in APP_NAMESPACE).
+      if (this.layout && this.databaseKind === 'cnpg') collectPodLogs(this.layout.podLogs, CNPG_NAMESPACE, join(this.ctx.runDir, 'cluster', 'cnpg-operator'));
       await this.database?.stop();
       this.database = undefined;
       if (this.layout) await tearDownState(this.stateDir, this.ctx.log);
