@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const BENCHES = ['load', 'reference-app', 'verify-report', 'local-env', 'embedded-cluster', 'kubernetes-actions', 'runners', 'cnpg-failover'] as const;
+const BENCHES = ['load', 'reference-app', 'verify-report', 'embedded-cluster', 'kubernetes-actions', 'runners', 'cnpg-failover'] as const;
 const asked = process.argv.slice(2);
 const unknown = asked.filter((name) => !(BENCHES as readonly string[]).includes(name));
 if (unknown.length > 0) {

@@ -8,11 +8,10 @@ export const clusterAdapters = {
   // same adapter under the name it had before it became the default.
   local: async () => (await import('./embedded/index.ts')).createEmbeddedCluster,
   embedded: async () => (await import('./embedded/index.ts')).createEmbeddedCluster,
-  // STAND-IN: the process emulation (replicas as processes behind HAProxy, an HPA and rollouts of its
-  // own). Kept only for the fast whole-command tests until they move to the real cluster; it goes then.
-  processes: async () => (await import('./local/index.ts')).createLocalCluster,
   kind: async () => (await import('./kind/index.ts')).createKindCluster,
   kube: async () => (await import('./kube/index.ts')).createKubeCluster,
+  // A service already running at one URL, no cluster to observe or act on.
+  url: async () => (await import('./url/index.ts')).createUrlTarget,
 } as const satisfies Record<string, () => Promise<ClusterFactory>>;
 
 export type ClusterName = keyof typeof clusterAdapters;
@@ -25,4 +24,4 @@ export function loadClusterAdapter(name: ClusterName): Promise<ClusterFactory> {
 }
 
 /** Which adapters run on this machine's own processes (and so need the local Debian packages). */
-export const LOCAL_ADAPTERS: ReadonlySet<ClusterName> = new Set(['local', 'embedded', 'processes']);
+export const LOCAL_ADAPTERS: ReadonlySet<ClusterName> = new Set(['local', 'embedded']);

@@ -5,7 +5,7 @@ import { errors, isSloError } from '../contract/errors.ts';
 import { HARNESS_VERSION } from './version.ts';
 import type { CommonOptions } from './commands/options.ts';
 
-const clusterOption = () => new Option('--cluster <name>', 'target: local (a real single-node Kubernetes built and run here; root), kind, kube (an existing context), or processes (a process emulation without Kubernetes, for fast tests)').default('local');
+const clusterOption = () => new Option('--cluster <name>', 'target: local (a real single-node Kubernetes built and run here; root), kind, kube (an existing context), or url (a service already running at --set serviceUrl=..., no cluster)').default('local');
 const configOption = () => new Option('--config <file>', 'SLO spec (slo.yaml); the built-in defaults when absent');
 const profileOption = () => new Option('--profile <name>', 'quick (minutes, for CI) or full (nightly)').default('quick');
 const outOption = () => new Option('--out <dir>', 'folder for run folders').default('runs');
@@ -28,7 +28,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(profileOption())
     .addOption(outOption())
     .addOption(quietOption())
-    .option('--app <command>', 'local only: command that starts your own service (told its port through PORT)')
+    .option('--app <command>', 'local/embedded only: command that starts your own service in pods (told its port through PORT)')
     .option('--steps <names>', 'comma-separated subset of the suite\'s steps to run')
     .addOption(engineOption())
     .option('--scenario <file>', 'your own scenario module, or a *.k6.ts script with --engine k6, run in place of each step\'s scenario')
@@ -46,7 +46,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(clusterOption())
     .addOption(configOption())
     .addOption(outOption())
-    .option('--app <command>', 'local only: command that starts your own service')
+    .option('--app <command>', 'local/embedded only: command that starts your own service in pods')
     .option('--set <key=value...>', 'adapter settings')
     .action(async (options: CommonOptions) => {
       const { upCommand } = await import('./commands/up.ts');
@@ -93,7 +93,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(profileOption())
     .addOption(outOption())
     .addOption(quietOption())
-    .option('--app <command>', 'local only: command that starts your own service')
+    .option('--app <command>', 'local/embedded only: command that starts your own service in pods')
     .addOption(engineOption())
     .option('--from <rate>', 'lowest rate tried (requests/s)', '20')
     .option('--to <rate>', 'highest rate tried (requests/s)', '400')

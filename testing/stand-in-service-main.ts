@@ -1,5 +1,5 @@
 // The stand-in service as a process (see stand-in-service.ts for the contract and the switches): what the
-// local cluster runs as each replica in its own tests and in the whole-command tests, given as `--app`.
+// embedded cluster runs in pods with `--app` (the rollout and faulty-service tests), and what tests spawn.
 // Configured from the environment; prints one JSON line with its URL once it listens (PORT=0 picks a port).
 // On SIGTERM it drains and exits 0, or exits at once with STAND_IN_ON_SIGTERM=exit.
 import { standInOptionsFromEnv, startStandInService } from './stand-in-service.ts';

@@ -4,7 +4,7 @@
 //    generator sent against what the server counted, without PostgreSQL, pod restarts or anybody else's
 //    bugs in the way) and the orchestration tests.
 //  - As a process: `testing/stand-in-service-main.ts`, configured from the environment like the reference
-//    service, which the local cluster runs as its replicas (`standInCommand()`, given as `--app`).
+//    service, which the embedded cluster runs in pods (`standInCommand()`, given as `--app`).
 //
 // Contract (the reference service's): GET /api/items/:id (1..1000, else 404), POST /api/orders with an
 // optional Idempotency-Key (201 new, 200 replay, 400 invalid), GET /api/cpu?ms=N, /health, /ready, /metrics
@@ -70,12 +70,12 @@ export interface StandInService {
   close(): Promise<void>;
 }
 
-/** The process entry the local cluster runs as a replica. */
+/** The process entry: what `--app` runs in pods of the embedded cluster, and what the tests spawn. */
 export const STAND_IN_MAIN = resolve(fileURLToPath(new URL('./stand-in-service-main.ts', import.meta.url)));
 
 /**
  * The `--app` command line that runs the stand-in as a process; `env` sets its switches (see
- * `standInOptionsFromEnv`). Through `env(1)`, so the local cluster can still `exec` it as a plain command.
+ * `standInOptionsFromEnv`). Through `env(1)`, so a pod's shell can still `exec` it as a plain command.
  */
 export function standInCommand(env: Record<string, string> = {}): string {
   const assignments = Object.entries(env).map(([key, value]) => `${key}=${value}`);

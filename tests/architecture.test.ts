@@ -20,7 +20,7 @@ describe('the import rule, held by the linter', () => {
     ['verifiers/example.ts', "import { createLoadEngine } from '../load/engines.ts';", /verifiers\/ are pure/],
     ['reports/example.ts', "import { verify } from '../verifiers/index.ts';", /only verifiers\/types\.ts/],
     ['clusters/example.ts', "import { writeReports } from '../reports/index.ts';", /cluster adapters import only contract/],
-    ['clusters/local/example.ts', "import { loadSpec } from '../../harness/spec-file.ts';", /cluster adapters import only contract/],
+    ['clusters/embedded/example.ts', "import { loadSpec } from '../../harness/spec-file.ts';", /cluster adapters import only contract/],
     ['contract/example.ts', "import { runLoad } from '../load/run-load.ts';", /contract\/ imports nothing/],
     ['reference-app/src/example.ts', "import { errors } from '../../contract/errors.ts';", /reference-app\/ stands alone/],
     ['load/example.ts', "import { verify } from '../verifiers/index.ts';", /load engines import only/],

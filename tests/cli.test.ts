@@ -1,24 +1,32 @@
 // Whole-command tests: the real `slo` binary in a child process, its stdout, stderr and exit code, as a user
-// or a CI job sees them. Runs use the local target with the local cluster's stand-in service (no database,
-// a few seconds of load from the embedded engine), so each finishes in seconds. They name the process
-// emulation (`--cluster processes`, a stand-in) explicitly: the default target is the real Kubernetes cluster
-// (tests/embedded-cluster.test.ts, tests/suite-on-kubernetes.e2e.test.ts, tests/rollout-on-kubernetes.test.ts).
+// or a CI job sees them. Runs point the `url` target at the stand-in service started here (no cluster, no
+// database, a few seconds of load from the embedded engine), so each finishes in seconds. What a cluster
+// adds (bring-up, actions, the HPA, `slo up` and `slo down`, reaping after a killed harness) is tested on
+// the real Kubernetes cluster: tests/embedded-cluster.test.ts, tests/rollout-on-kubernetes.test.ts,
+// tests/runners-embedded.test.ts and the e2e suite.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
-import { STAND_IN_COMMAND } from '../testing/local/harness-context.ts';
+import getPort from 'get-port';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStandInService, type StandInService } from '../testing/stand-in-service.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const SLO = join(ROOT, 'bin', 'slo.js');
 const TINY = join(ROOT, 'tests', 'fixtures', 'tiny.yaml');
 const K6_SCRIPT = join(ROOT, 'tests', 'fixtures', 'mine.k6.ts');
 const work = mkdtempSync(join(tmpdir(), 'slo-cli-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// The service under test: `GET /api/cpu?ms=N` sleeps N ms, /ready and /metrics as the reference service's.
+let service: StandInService;
+beforeAll(async () => { service = await startStandInService(); });
+afterAll(async () => {
+  await service?.close();
+  rmSync(work, { recursive: true, force: true });
+});
 
-const LOCAL_WITHOUT_DB = ['--cluster', 'processes', '--app', STAND_IN_COMMAND, '--set', 'database=false', '--set', 'prometheus=false', '--set', 'hpa=false'];
+const URL_TARGET = () => ['--cluster', 'url', '--set', `serviceUrl=${service.baseUrl}`];
 
 function slo(args: string[], options: { out?: string } = {}): ResultPromise<{ reject: false; cwd: string; env: Record<string, string> }> {
   return execa(process.execPath, [SLO, ...args, ...(options.out ? ['--out', options.out] : [])], {
@@ -30,29 +38,18 @@ function runDirs(out: string): string[] {
   return existsSync(out) ? readdirSync(out).map((name) => join(out, name)) : [];
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function pidsOf(runDir: string): number[] {
-  const dir = join(runDir, 'pids');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.pid')).flatMap((f) => readFileSync(join(dir, f), 'utf8').split(/\s+/).filter(Boolean).map(Number));
-}
-
 describe('refused before anything starts: one line naming the problem, nothing written', () => {
   const cases: Array<[string, string[], RegExp]> = [
-    ['unknown cluster', ['run', '--cluster', 'nope'], /^SLO_ERR_CLUSTER_UNKNOWN: --cluster must be one of local, embedded, processes, kind, kube, got "nope"/],
+    ['unknown cluster', ['run', '--cluster', 'nope'], /^SLO_ERR_CLUSTER_UNKNOWN: --cluster must be one of local, embedded, kind, kube, url, got "nope"/],
     ['unknown flag', ['run', '--bogus'], /^SLO_ERR_CLI_USAGE: unknown option '--bogus'/],
     ['unknown step', ['run', '--config', TINY, '--profile', 'tiny', '--steps', 'nope'], /^SLO_ERR_STEP_UNKNOWN: .*"nope".*valid steps: steady/],
     ['unknown profile', ['run', '--profile', 'fast'], /^SLO_ERR_CLI_USAGE: unknown profile "fast"; valid profiles: quick, full/],
     ['missing spec', ['run', '--config', 'nope.yaml'], /^SLO_ERR_SPEC_NOT_FOUND: --config file "nope.yaml" does not exist/],
-    ['--app on kube', ['run', '--cluster', 'kube', '--app', 'node x.js'], /^SLO_ERR_CLI_USAGE: --app only applies to --cluster local/],
+    ['--app on kube', ['run', '--cluster', 'kube', '--app', 'node x.js'], /^SLO_ERR_CLI_USAGE: --app only applies to --cluster local or embedded, not kube \(on kind or kube, deploy your service and pass --set serviceUrl=/],
+    ['--app on the url target', ['run', '--cluster', 'url', '--app', 'node x.js'], /^SLO_ERR_CLI_USAGE: --app only applies to --cluster local or embedded, not url/],
+    ['the url target without its address', ['run', '--cluster', 'url'], /^SLO_ERR_CLI_USAGE: --cluster url needs the service's address \(add --set serviceUrl=http:\/\/host:port/],
+    ['the url target with a bad address', ['run', '--cluster', 'url', '--set', 'serviceUrl=ftp://example.com'], /^SLO_ERR_CLI_USAGE: --set serviceUrl=ftp:\/\/example\.com: only http and https/],
+    ['an action the url target cannot carry out', ['run', '--cluster', 'url', '--set', 'serviceUrl=http://127.0.0.1:9', '--config', join(ROOT, 'tests', 'fixtures', 'rollout-only.yaml'), '--profile', 'check'], /^SLO_ERR_ACTION_UNSUPPORTED: step "\S+" asks for "rollout", which the url target cannot do/],
     ['missing run folder', ['verify', '/nonexistent/run'], /^SLO_ERR_RUN_DIR_INVALID: /],
     ['missing image tarball on embedded', ['run', '--cluster', 'embedded', '--set', 'image=/nonexistent/app.tar'], /^SLO_ERR_CLI_USAGE: --set image=\/nonexistent\/app\.tar: no such image tarball/],
     ['--app and an image on embedded', ['run', '--cluster', 'embedded', '--app', 'node x.js', '--set', `image=${TINY}`], /^SLO_ERR_CLI_USAGE: --app and --set image= both name the service to run/],
@@ -83,7 +80,7 @@ describe('refused before anything starts: one line naming the problem, nothing w
 
   it('--engine k6 without k6 on PATH: exit 3, one line saying how to install k6, nothing written', async () => {
     const out = join(work, 'no-k6');
-    const result = await execa(process.execPath, [SLO, 'run', '--config', TINY, '--profile', 'tiny', '--engine', 'k6', ...LOCAL_WITHOUT_DB, '--out', out], {
+    const result = await execa(process.execPath, [SLO, 'run', '--config', TINY, '--profile', 'tiny', '--engine', 'k6', ...URL_TARGET(), '--out', out], {
       reject: false, cwd: ROOT, env: { CI: '', PATH: `${dirname(process.execPath)}:/usr/bin:/bin` }, extendEnv: false,
     });
     expect(result.exitCode, result.stderr).toBe(3);
@@ -126,7 +123,7 @@ describe('steps that cannot show what they are judged on: refused before any loa
       /^SLO_ERR_SPEC_UNSHOWABLE: \S*unshowable-rollout\.yaml: step "steady": a rollout of 3 replicas needs ~25 s \(3 x 5 s \+ 10 s to see the version\) but the step has 3 s left after it at the tiny profile: make durationS >= 50/],
   ])('%s: exit 2, nothing written', async (_name, spec, expected) => {
     const out = join(work, `unshowable-${_name.replace(/\W+/g, '-')}`);
-    const result = await slo(['run', '--config', spec(), '--profile', 'tiny', ...LOCAL_WITHOUT_DB], { out });
+    const result = await slo(['run', '--config', spec(), '--profile', 'tiny', ...URL_TARGET()], { out });
     expect(result.exitCode, result.stderr).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr.trim()).toMatch(expected);
@@ -154,12 +151,12 @@ describe('steps that cannot show what they are judged on: refused before any loa
   });
 });
 
-describe('runs on the process stand-in target', () => {
+describe('runs against a service at a URL', () => {
   let passedRun = '';
 
   it('exit 0 when every SLO holds, with all four reports', async () => {
     const out = join(work, 'pass');
-    const result = await slo(['run', '--config', TINY, '--profile', 'tiny', ...LOCAL_WITHOUT_DB], { out });
+    const result = await slo(['run', '--config', TINY, '--profile', 'tiny', ...URL_TARGET()], { out });
     expect(result.stderr).not.toContain('SLO_ERR_');
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^PASS: /m);
@@ -169,7 +166,8 @@ describe('runs on the process stand-in target', () => {
     }
     const report = JSON.parse(readFileSync(join(runDir!, 'report.json'), 'utf8')) as { status: string; run: { status: string } };
     expect(report.run.status).toBe('completed');
-    expect(pidsOf(runDir!).filter(alive)).toEqual([]);
+    // The load reached the service: about 10 requests/s for 6 s, each counted by the service itself.
+    expect(service.counts().byName['GET /api/cpu']).toBeGreaterThanOrEqual(50);
     passedRun = runDir!;
   });
 
@@ -202,7 +200,7 @@ describe('runs on the process stand-in target', () => {
 
   it('slo capacity steps the rate up and reports the highest that held', async () => {
     const out = join(work, 'capacity');
-    const result = await slo(['capacity', '--config', TINY, '--profile', 'tiny', '--from', '10', '--to', '40', '--step-seconds', '4', '--quiet', ...LOCAL_WITHOUT_DB], { out });
+    const result = await slo(['capacity', '--config', TINY, '--profile', 'tiny', '--from', '10', '--to', '40', '--step-seconds', '4', '--quiet', ...URL_TARGET()], { out });
     expect(result.exitCode, result.stdout + result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout.trim()) as { highestPassingRate: number; probes: Array<{ rate: number; outcome: string }> };
     expect(summary.probes.map((p) => p.rate)).toEqual([10, 20, 40]);
@@ -222,75 +220,37 @@ describe('runs on the process stand-in target', () => {
     const spec = join(work, 'strict.yaml');
     writeFileSync(spec, readFileSync(TINY, 'utf8').replace('cpuMs: 1', 'cpuMs: 30').replace("observability:", 'latency: { p95Ms: 20, windowS: 30 }\n  observability:'));
     const out = join(work, 'fail');
-    const result = await slo(['run', '--config', spec, '--profile', 'tiny', '--quiet', ...LOCAL_WITHOUT_DB], { out });
+    const result = await slo(['run', '--config', spec, '--profile', 'tiny', '--quiet', ...URL_TARGET()], { out });
     expect(result.exitCode, result.stdout + result.stderr).toBe(1);
     const summary = JSON.parse(result.stdout.trim()) as { result: string; failed: string[] };
     expect(summary.result).toBe('FAIL');
     expect(summary.failed).toContain('latency.p95');
   });
 
-  it('exit 3 when the environment breaks: the service never becomes ready', async () => {
+  it('exit 3 when the environment breaks: the service never becomes ready, and the report says aborted', async () => {
     const out = join(work, 'broken');
-    const result = await slo(['run', '--config', TINY, '--profile', 'tiny', '--cluster', 'processes', '--app', 'sh -c "exit 1"', '--set', 'database=false', '--set', 'prometheus=false', '--set', 'hpa=false'], { out });
+    const nobody = await getPort(); // free: nothing listens there
+    const result = await slo(['run', '--config', TINY, '--profile', 'tiny', '--cluster', 'url', '--set', `serviceUrl=http://127.0.0.1:${nobody}`, '--set', 'readyTimeoutS=2'], { out });
     expect(result.exitCode, result.stdout + result.stderr).toBe(3);
     expect(result.stdout).toMatch(/^ABORTED: /m);
+    expect(result.stderr).toMatch(new RegExp(`SLO_ERR_ENV_TIMEOUT: http://127\\.0\\.0\\.1:${nobody}/ready did not answer 2xx within 2 s \\(last: .*ECONNREFUSED`));
     const [runDir] = runDirs(out);
     const report = JSON.parse(readFileSync(join(runDir!, 'report.json'), 'utf8')) as { run: { status: string } };
     expect(report.run.status).toBe('aborted');
   });
 
-  it('slo up keeps the target serving until slo down tears it down', async () => {
-    const out = join(work, 'up');
-    const upProcess = slo(['up', ...LOCAL_WITHOUT_DB], { out });
-    let stderr = '';
-    upProcess.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    await expect.poll(() => stderr, { timeout: 60_000, interval: 200 }).toMatch(/up: http:\/\/127\.0\.0\.1:\d+/);
-    const baseUrl = /up: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1]!;
-    expect((await fetch(`${baseUrl}/ready`)).status).toBe(200);
-    const [runDir] = runDirs(out);
-    const down = await slo(['down', runDir!]);
+  it('slo down of a run on the url target: nothing to reap, said so', async () => {
+    expect(passedRun).not.toBe('');
+    const down = await slo(['down', passedRun]);
     expect(down.exitCode, down.stderr).toBe(0);
-    const upResult = await upProcess;
-    expect(upResult.exitCode, stderr).toBe(0);
-    expect(pidsOf(runDir!).filter(alive)).toEqual([]);
-    await expect(fetch(`${baseUrl}/ready`)).rejects.toThrow();
-  }, 120_000);
-
-  it('slo down of a run whose harness was killed reaps that run only, and says what it did', async () => {
-    const out = join(work, 'reap');
-    const ups = [slo(['up', ...LOCAL_WITHOUT_DB], { out }), slo(['up', ...LOCAL_WITHOUT_DB], { out })];
-    const logs = ['', ''];
-    ups.forEach((up, i) => up.stderr?.on('data', (chunk: Buffer) => { logs[i] += chunk.toString(); }));
-    for (const i of [0, 1]) await expect.poll(() => logs[i], { timeout: 60_000, interval: 200 }).toMatch(/up: http:\/\/127\.0\.0\.1:\d+/);
-    const folders = ups.map((_, i) => /run folder (\S+)/.exec(logs[i]!)![1]!);
-    // The harnesses die without tearing down: their services are orphans now.
-    for (const up of ups) up.kill('SIGKILL');
-    await Promise.all(ups);
-    const [first, second] = folders.map((folder) => resolve(ROOT, folder));
-    // Reaping removes the pid files: remember who was there, and ask the kernel afterwards.
-    const firstPids = pidsOf(first!);
-    const secondPids = pidsOf(second!);
-    try {
-      expect(firstPids.filter(alive).length).toBeGreaterThan(0);
-      const down = await slo(['down', first!]);
-      expect(down.exitCode, down.stderr).toBe(0);
-      expect(down.stdout.trim()).toMatch(/^down: reaped [1-9]\d* processes and \d+ database processes left in /);
-      expect(down.stdout).not.toContain('[object');
-      await expect.poll(() => firstPids.filter(alive), { timeout: 5000 }).toEqual([]);
-      expect(secondPids.filter(alive), 'the other run is not touched').toEqual(secondPids);
-      const downSecond = await slo(['down', second!]);
-      expect(downSecond.exitCode, downSecond.stderr).toBe(0);
-      await expect.poll(() => secondPids.filter(alive), { timeout: 5000 }).toEqual([]);
-    } finally {
-      for (const pid of [...firstPids, ...secondPids].filter(alive)) process.kill(pid, 'SIGKILL');
-    }
-  }, 120_000);
+    expect(down.stdout.trim()).toBe('down: the url target leaves nothing on this machine to reap');
+  });
 
   it('Ctrl-C tears everything down, writes the reports marked aborted, exit 3', async () => {
     const spec = join(work, 'long.yaml');
     writeFileSync(spec, readFileSync(TINY, 'utf8').replace('durationS: 6', 'durationS: 120'));
     const out = join(work, 'interrupted');
-    const child = slo(['run', '--config', spec, '--profile', 'tiny', ...LOCAL_WITHOUT_DB], { out });
+    const child = slo(['run', '--config', spec, '--profile', 'tiny', ...URL_TARGET()], { out });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     await expect.poll(() => stderr, { timeout: 60_000, interval: 200 }).toMatch(/target up at/);
@@ -301,7 +261,6 @@ describe('runs on the process stand-in target', () => {
     const [runDir] = runDirs(out);
     const report = JSON.parse(readFileSync(join(runDir!, 'report.json'), 'utf8')) as { run: { status: string } };
     expect(report.run.status).toBe('aborted');
-    expect(pidsOf(runDir!).filter(alive)).toEqual([]);
     // The engine's command line names its plan file in the run folder: nothing of this run may be left.
     const engineLeft = await execa('pgrep', ['-f', `--plan ${runDir!}`], { reject: false });
     expect(engineLeft.stdout.trim()).toBe('');

@@ -16,9 +16,10 @@ import { kubernetesBinDir } from '../clusters/embedded/build.ts';
 import { STATE_DIR } from '../clusters/embedded/index.ts';
 import { APP_NAMESPACE, APP_URL, signalForwarding } from '../clusters/embedded/reference-app.ts';
 import { KubeCluster, loadKubeConfig, parseKubeSettings } from '../clusters/kube/index.ts';
-import { databaseProcesses } from '../clusters/local/database/index.ts';
+import { databaseProcesses } from '../clusters/host-database/index.ts';
 import type { ClusterContext } from '../clusters/types.ts';
-import { TimelineWriter } from '../harness/timeline-file.ts';
+import { readTimeline, TimelineWriter } from '../harness/timeline-file.ts';
+import { eventsOf } from '../contract/timeline.ts';
 import { hostState } from '../testing/host-state.ts';
 import { standInCommand } from '../testing/stand-in-service.ts';
 
@@ -121,11 +122,58 @@ describe.runIf(root)('the embedded cluster: slo up, then a killed harness reaped
   // only what a real server cannot be made to do: injected 5xx, dropped watches).
   describe('the kube adapter against this real API server', () => {
     const scratch = mkdtempSync(join(tmpdir(), 'slo-kube-real-'));
+    let timelineFile = '';
     const adapter = (settings: Record<string, string | number>, kc?: KubeConfig) => {
       const parsed = parseKubeSettings({ kubeconfig: KUBECONFIG, serviceUrl: APP_URL, ...settings });
-      const ctx: ClusterContext = { runDir: scratch, timeline: new TimelineWriter(join(scratch, `t-${Date.now()}.jsonl`)), signal: new AbortController().signal, log: () => undefined };
+      timelineFile = join(scratch, `t-${Date.now()}.jsonl`);
+      const ctx: ClusterContext = { runDir: scratch, timeline: new TimelineWriter(timelineFile), signal: new AbortController().signal, log: () => undefined };
       return new KubeCluster(ctx, parsed, kc ?? loadKubeConfig(parsed));
     };
+    const recorded = () => readTimeline(timelineFile);
+    const until = async (what: string, done: () => boolean, timeoutMs = 60_000) => {
+      for (const started = Date.now(); !done(); await sleep(250)) if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    };
+
+    // Real objects, real controllers: what the stand-in can only play. The harness's namespace opted in.
+    it('kills a ready pod (grace 0): recorded as killed, replaced by a new pod of the same ReplicaSet', async () => {
+      const cluster = adapter({ namespace: APP_NAMESPACE });
+      await cluster.up();
+      try {
+        await until('the three ready pods', () => eventsOf(recorded(), 'pod.ready').length >= 3);
+        const killedAt = Date.now();
+        const victim = await cluster.killPod();
+        const owner = eventsOf(recorded(), 'pod.ready').find((e) => e.data.pod === victim)?.data.owner;
+        expect(owner).toMatch(/^slo-reference-app-[a-z0-9]+$/);
+        await until('the pod.stop', () => eventsOf(recorded(), 'pod.stop').some((e) => e.data.pod === victim));
+        expect(eventsOf(recorded(), 'pod.stop').find((e) => e.data.pod === victim)?.data.reason).toBe('killed');
+        await until('a replacement ready', () => eventsOf(recorded(), 'pod.ready').some((e) => e.t >= killedAt && e.data.pod !== victim));
+        const replacement = eventsOf(recorded(), 'pod.ready').find((e) => e.t >= killedAt && e.data.pod !== victim)!;
+        expect(replacement.data.owner).toBe(owner);
+        expect(eventsOf(recorded(), 'action.start'), 'the harness records actions, never the adapter').toEqual([]);
+      } finally {
+        await cluster.down();
+      }
+    });
+
+    it('restarts through the restartedAt annotation: the Deployment controller replaces every pod through a new ReplicaSet', async () => {
+      const cluster = adapter({ namespace: APP_NAMESPACE, rolloutTimeoutS: 120 });
+      await cluster.up();
+      try {
+        await until('the three ready pods', () => eventsOf(recorded(), 'pod.ready').length >= 3);
+        const before = new Set(eventsOf(recorded(), 'pod.ready').map((e) => e.data.owner));
+        await cluster.rollout('1.0.0'); // the version it runs: a restart, as `kubectl rollout restart`
+        const records = recorded();
+        expect(eventsOf(records, 'rollout').map((e) => e.data.state)).toEqual(expect.arrayContaining(['start', 'complete']));
+        expect(eventsOf(records, 'rollout').at(-1)!.data).toMatchObject({ state: 'complete', to: '1.0.0', total: 3 });
+        const newSets = eventsOf(records, 'replicaset').filter((e) => !before.has(e.data.name));
+        expect(newSets.some((e) => e.data.ready === 3), 'a new ReplicaSet with 3 ready pods').toBe(true);
+        expect(eventsOf(records, 'pod.stop').filter((e) => e.data.reason === 'rollout').length).toBeGreaterThanOrEqual(3);
+        const template = JSON.parse((await kubectl(['-n', APP_NAMESPACE, 'get', 'deployment', 'slo-reference-app', '-o', 'json'])).stdout) as { spec: { template: { metadata: { annotations?: Record<string, string> } } } };
+        expect(Date.parse(template.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'] ?? '')).toBeGreaterThan(Date.now() - 300_000);
+      } finally {
+        await cluster.down();
+      }
+    }, 180_000);
     type Failure = { code: string; exitCode: number; message: string; hint: string };
     const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as Failure);
 

@@ -1,15 +1,16 @@
 // The kube adapter against the Kubernetes API stand-in in testing/kube-standin (an in-process HTTP server,
 // NOT a real cluster): real @kubernetes/client-node calls and watch streams, real timeline files. What a real
-// API server can show runs against the embedded cluster instead (tests/embedded-cluster.test.ts: opt-in
-// refusals, RBAC's 403, a 404; tests/suite-on-kubernetes.e2e.test.ts and rollout-on-kubernetes.test.ts: watches, rollouts, kills, the HPA). What
-// stays here is what a real server cannot be made to do on demand: injected failures on one call, watch
-// streams ended mid-run, a CloudNativePG status without the operator.
+// API server can show runs against the embedded cluster instead (tests/embedded-cluster.test.ts: a pod
+// killed and replaced by its ReplicaSet, a restart through a new ReplicaSet, opt-in refusals, RBAC's 403, a
+// 404; tests/rollout-on-kubernetes.test.ts and the e2e suite: rollouts to a new version, the HPA, failovers).
+// What stays here is what a real server cannot be made to do on demand: injected failures on one call, watch
+// streams ended mid-run, a CloudNativePG status without the operator, and the exact patch a rollout sends.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { eventsOf, type TimelineRecord } from '../../contract/timeline.ts';
+import { eventsOf } from '../../contract/timeline.ts';
 import { TimelineWriter, readTimeline } from '../../harness/timeline-file.ts';
 import type { ClusterContext } from '../types.ts';
 import { startKubeStandin, type KubeStandin } from '../../testing/kube-standin/server.ts';
@@ -82,7 +83,6 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false, time
   }
 }
 
-const types = (records: TimelineRecord[]) => records.filter((r) => r.kind === 'event').map((r) => (r.kind === 'event' ? r.type : ''));
 
 describe('observation through watches', () => {
   it('turns deployment, pod, HPA and CNPG watch events into timeline events', async () => {
@@ -183,34 +183,6 @@ describe('actions in a namespace that opted in', () => {
     expect(eventsOf(records, 'rollout')[0]!.data).toMatchObject({ from: 'v1', to: 'v2', total: 3 });
     // The harness records actions; the adapter only what it observes.
     expect(eventsOf(records, 'action.end')).toEqual([]);
-  });
-
-  it('restarts through the restartedAt annotation when the version does not change', async () => {
-    const ns = seed({ 'slo-harness.io/disruptions': 'allowed' });
-    const { cluster } = makeCluster(ns);
-    const done = cluster.rollout('v1');
-    const patch = await waitFor('the deployment PATCH', () => standin.requestsMatching('PATCH', new RegExp(`/namespaces/${ns}/deployments/slo-reference-app$`))[0]);
-    const generation = standin.get(COLLECTIONS.deployments, ns, 'slo-reference-app')?.metadata.generation as number;
-    standin.put(COLLECTIONS.deployments, deployment(ns, { version: 'v1', generation })); // the controller caught up
-    for (const i of [1, 2, 3]) standin.remove(COLLECTIONS.pods, ns, `app-v1-${i}`); // the restarted pods went
-    await done;
-    const annotations = (patch?.body as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations;
-    expect(Date.parse(annotations['kubectl.kubernetes.io/restartedAt'] ?? '')).toBeGreaterThan(Date.now() - 60_000);
-  });
-
-  it('kills a ready pod with grace period 0 and records it as killed', async () => {
-    const ns = seed({ 'slo-harness.io/disruptions': 'allowed' });
-    const { cluster, timeline } = makeCluster(ns);
-    await cluster.up();
-    await waitFor('initial pods', () => eventsOf(timeline(), 'pod.ready').length === 3);
-    const victim = await cluster.killPod();
-    expect(['app-v1-1', 'app-v1-2', 'app-v1-3']).toContain(victim);
-    const del = standin.requestsMatching('DELETE', new RegExp(`/namespaces/${ns}/pods/${victim}$`));
-    expect(del).toHaveLength(1);
-    expect(del[0]!.query.get('gracePeriodSeconds')).toBe('0');
-    await waitFor('pod.stop', () => eventsOf(timeline(), 'pod.stop').length === 1);
-    expect(eventsOf(timeline(), 'pod.stop')[0]!.data).toMatchObject({ pod: victim, reason: 'killed' });
-    expect(types(timeline())).not.toContain('action.start');
   });
 
   it('fails CloudNativePG over like `kubectl cnpg promote`: targetPrimary through the status subresource', async () => {

@@ -50,7 +50,7 @@ export function selectSteps(suite: ResolvedSuite, names: string[] | undefined): 
 export async function prepareRun(options: CommonOptions): Promise<PreparedRun> {
   const cluster = parseClusterName(options.cluster);
   if (options.app !== undefined && !LOCAL_ADAPTERS.has(cluster)) {
-    throw errors.SLO_ERR_CLI_USAGE(`--app only applies to --cluster local, embedded or processes, not ${cluster}`, 'on kind or kube, deploy your service and pass --set baseUrl=...');
+    throw errors.SLO_ERR_CLI_USAGE(`--app only applies to --cluster local or embedded, not ${cluster}`, 'on kind or kube, deploy your service and pass --set serviceUrl=...');
   }
   if (options.app !== undefined && options.app.trim() === '') throw errors.SLO_ERR_CLI_USAGE('--app needs a command, e.g. --app "node server.js"');
   const specFile = options.config ? resolve(options.config) : null;
@@ -78,10 +78,10 @@ export async function prepareRun(options: CommonOptions): Promise<PreparedRun> {
     { runDir: '/nonexistent', timeline: new TimelineWriter('/dev/null'), signal: AbortSignal.abort(), log: () => undefined },
     { settings, ...(options.app ? { app: options.app } : {}) },
   );
-  assertActionsSupported(probe, suite);
   if (runners > 1 && typeof probe.runLoadInCluster !== 'function') {
     throw errors.SLO_ERR_CLI_USAGE(`${runnersFrom} ${runners} runs the load as pods of a Kubernetes Job; --cluster ${cluster} has no Kubernetes`, `use --cluster local (embedded), kind or kube, or run one runner`);
   }
+  assertActionsSupported(probe, suite);
   const runnerStartS = parsePositiveNumber('--set runnerStartS', settings.runnerStartS, 20);
   // Steps that cannot show what they are judged on at this profile (a rollout too late to finish, a spike
   // too light to reach max replicas) are bad input too; last, so a wrong flag is named first.

@@ -25,7 +25,7 @@ describe('--runners', () => {
   });
 
   it('needs a Kubernetes target and the embedded engine', async () => {
-    expect(await refusal(prepareRun({ cluster: 'processes', runners: '3' }))).toMatch(/^2 SLO_ERR_CLI_USAGE: --runners 3 runs the load as pods of a Kubernetes Job; --cluster processes has no Kubernetes/);
+    expect(await refusal(prepareRun({ cluster: 'url', set: ['serviceUrl=http://127.0.0.1:9'], runners: '3' }))).toMatch(/^2 SLO_ERR_CLI_USAGE: --runners 3 runs the load as pods of a Kubernetes Job; --cluster url has no Kubernetes/);
     expect(await refusal(prepareRun({ cluster: 'embedded', runners: '2', engine: 'k6' }))).toMatch(/^2 SLO_ERR_CLI_USAGE: --runners 2 runs pods of the embedded engine; the k6 engine/);
     expect(await refusal(prepareRun({ cluster: 'embedded', runners: '0' }))).toMatch(/^2 SLO_ERR_CLI_USAGE: --runners must be/);
   });
@@ -39,7 +39,7 @@ describe('--runners', () => {
       expect(prepared.runners).toBe(3);
       expect(prepared.runnerStartS).toBe(12);
       expect(prepared.spec.load.runnerPods).toEqual({ namespace: 'load', nodeSelector: { pool: 'load' }, resources: { requests: { cpu: '500m' } } });
-      expect(await refusal(prepareRun({ cluster: 'processes', config: spec }))).toMatch(/load\.runners 3 runs the load as pods/);
+      expect(await refusal(prepareRun({ cluster: 'url', set: ['serviceUrl=http://127.0.0.1:9'], config: spec }))).toMatch(/load\.runners 3 runs the load as pods/);
       writeFileSync(spec, 'version: 1\nload:\n  runners: 0\n  runnerPods: { namespace: Bad_NS }\n');
       expect(await refusal(prepareRun({ cluster: 'embedded', config: spec }))).toMatch(/load\.runners: runners must be an integer from 1 to 50.*load\.runnerPods\.namespace: namespace must be a Kubernetes namespace name/);
     } finally {

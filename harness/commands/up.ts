@@ -68,10 +68,13 @@ export async function downCommand(runDirArgument: string): Promise<number> {
   }
   // Only this run folder, through its target's own reaping; a target with nothing on this machine has none.
   const meta = readRunMeta(runDir);
-  const cluster = (await loadClusterAdapter(parseClusterName(meta.cluster)))(
-    { runDir, timeline: new TimelineWriter('/dev/null'), signal: AbortSignal.abort(), log: () => undefined }, {},
-  );
-  const summary = cluster.reap ? await cluster.reap(runDir) : `the ${meta.cluster} target leaves nothing on this machine to reap`;
+  const name = parseClusterName(meta.cluster);
+  // Only the targets that start things on this machine reap; the others are not even built (a kube or url
+  // adapter needs the run's settings, which the run folder does not keep).
+  const cluster = LOCAL_ADAPTERS.has(name)
+    ? (await loadClusterAdapter(name))({ runDir, timeline: new TimelineWriter('/dev/null'), signal: AbortSignal.abort(), log: () => undefined }, {})
+    : undefined;
+  const summary = cluster?.reap ? await cluster.reap(runDir) : `the ${meta.cluster} target leaves nothing on this machine to reap`;
   process.stdout.write(`down: ${summary}\n`);
   return 0;
 }

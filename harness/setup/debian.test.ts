@@ -3,7 +3,7 @@ import { ensureDebianPackages, installCommand, missingDebianPackages } from './d
 
 describe('ensureDebianPackages', () => {
   it('sees the packages installed on this machine as present', async () => {
-    expect(await missingDebianPackages(['haproxy', 'prometheus', 'postgresql-15'])).toEqual([]);
+    expect(await missingDebianPackages(['haproxy', 'patroni', 'postgresql-15'])).toEqual([]);
     await ensureDebianPackages(['haproxy'], { log: () => undefined, isRoot: false });
   });
 

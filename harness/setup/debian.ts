@@ -1,4 +1,4 @@
-// Debian packages the local target needs (PostgreSQL, Patroni, etcd, HAProxy, Prometheus, Chromium for the
+// Debian packages the local target needs (PostgreSQL, Patroni, etcd, HAProxy, Chromium for the
 // report tests). Presence is judged by the binary each package provides, since that is what the harness
 // runs; as root the missing ones are installed with apt-get, otherwise the exact command is printed.
 import { existsSync, readdirSync } from 'node:fs';
@@ -12,7 +12,6 @@ export const PACKAGE_BINARIES: Readonly<Record<string, string>> = {
   'etcd-server': '/usr/bin/etcd',
   'etcd-client': '/usr/bin/etcdctl',
   haproxy: '/usr/sbin/haproxy',
-  prometheus: '/usr/bin/prometheus',
   chromium: '/usr/bin/chromium',
 };
 

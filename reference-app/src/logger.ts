@@ -1,6 +1,6 @@
 // The service's logger: pino JSON lines on stdout, written asynchronously. pino's default destination
 // writes each line with a synchronous write(2) on the event loop, so a log reader that falls behind (a full
-// pipe to the container runtime or to the local cluster's log file) stalls every request in the process,
+// pipe to the container runtime or to a log file) stalls every request in the process,
 // and each line costs a syscall on the request path (order writes log one). Here lines are queued in memory
 // and written by libuv's thread pool as soon as the previous write completes: no batching delay, nothing
 // written on the request path. The queue is bounded: past MAX_QUEUED_BYTES lines are dropped and counted

@@ -1,5 +1,5 @@
 // Entry point: `node --import tsx src/server.ts` in reference-app/ (the image), or
-// `node --import tsx reference-app/src/server.ts` from the repository root (clusters/local).
+// `node --import tsx reference-app/src/server.ts` from the repository root (the tests).
 // Order matters: configuration (fail fast, one line, exit 2), then telemetry, and only then the rest of
 // the app through a dynamic import, so the instrumented modules load after the SDK is running.
 import { isConfigError } from './config-error.ts';

@@ -1,6 +1,6 @@
 // reference-app is a package of its own: what src/ imports is exactly what package.json declares, pinned,
 // installed in reference-app/node_modules, and found there even when the service is started from the
-// repository root (`node --import tsx reference-app/src/server.ts`, as clusters/local does). The image runs
+// repository root (`node --import tsx reference-app/src/server.ts`). The image runs
 // the compiled dist/ instead (build.ts, esbuild), built with the very esbuild tsx runs on.
 import { readFileSync, realpathSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
@@ -17,7 +17,7 @@ const manifest = JSON.parse(readFileSync(join(APP_DIR, 'package.json'), 'utf8'))
 
 /** Not imported by src/ but needed at run time, and why. */
 const RUNTIME_ONLY: Record<string, string> = {
-  tsx: 'the loader that runs the TypeScript sources (node --import tsx) outside the image: clusters/local, tests, npm start and the build',
+  tsx: 'the loader that runs the TypeScript sources (node --import tsx) outside the image: tests, npm start and the build',
   '@opentelemetry/api': 'the peer dependency every OpenTelemetry package shares; one copy must exist',
 };
 

@@ -1,5 +1,5 @@
 // Runs the real entry point (`node --import tsx reference-app/src/server.ts`, from the repository root, the
-// way clusters/local starts each replica) as a child process, and hands back its URL, its log lines and a
+// way `npm start` does) as a child process, and hands back its URL, its log lines and a
 // way to wait for its exit. The service's own modules still resolve from reference-app/node_modules (Node
 // looks next to the importing file first); only the tsx loader named by --import comes from the cwd.
 // Or, given an entry, the compiled service the image runs (`node dist/server.mjs`, see test/built-service.ts).
@@ -12,7 +12,7 @@ export const SERVER_ENTRY = 'reference-app/src/server.ts';
 
 /** How to start the service: node's arguments and the folder to start it in. */
 export interface ServerEntry { args: string[]; cwd: string }
-/** The TypeScript sources under tsx, from the repository root (clusters/local, the `processes` target). */
+/** The TypeScript sources under tsx, from the repository root (`npm start`). */
 export const TSX_ENTRY: ServerEntry = { args: ['--import', 'tsx', SERVER_ENTRY], cwd: REPO_ROOT };
 
 export interface ServerProcess {

@@ -2,7 +2,7 @@
 // server span named after the route template with the pg spans of that request under it, in one trace, and
 // the pino log line of that request carrying its trace_id.
 // Also: with no OTLP endpoint set, nothing is exported and logs carry no trace ids. Both ways the service
-// starts: the TypeScript sources under tsx (clusters/local) and the compiled dist/ the image runs, where the
+// starts: the TypeScript sources under tsx (`npm start`) and the compiled dist/ the image runs, where the
 // pg spans and the trace ids in pino's lines prove the bundle still loads those packages after the SDK's hooks.
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventsOf } from '../../../contract/timeline.ts';
-import { readTimeline, TimelineWriter } from '../../../harness/timeline-file.ts';
+import { eventsOf } from '../../contract/timeline.ts';
+import { readTimeline, TimelineWriter } from '../../harness/timeline-file.ts';
 import { databaseProcesses, reapDatabase, startDatabase, type LocalDatabase } from './index.ts';
 import { socketDirFor } from './host.ts';
 import { memberStatus } from './patroni-rest.ts';
-import { sleep } from '../../wait.ts';
-import { isPortFree } from '../ports.ts';
+import { sleep } from '../wait.ts';
+import { isPortFree } from './ports.ts';
 import { listProcesses, spawnDaemon } from './processes.ts';
 
 const quiet = () => {};

@@ -1,8 +1,7 @@
-// Free loopback ports for everything the local cluster starts (replicas, HAProxy, Prometheus, the database's
-// daemons). get-port asks the kernel for one (bind to port 0 on 127.0.0.1) and remembers for a while what it
-// handed out in this process, so two calls never return the same port even before either is bound. Another
-// process can still take a port between the check and the daemon's bind: that daemon then fails to start,
-// and says so in its log.
+// Free loopback ports for the host database's daemons (etcd, Patroni, PostgreSQL, HAProxy). get-port asks the
+// kernel for one (bind to port 0 on 127.0.0.1) and remembers for a while what it handed out in this process,
+// so two calls never return the same port even before either is bound. Another process can still take a port
+// between the check and the daemon's bind: that daemon then fails to start, and says so in its log.
 import { createServer } from 'node:net';
 import getPort from 'get-port';
 

@@ -3,7 +3,7 @@
 import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { errors } from '../../../contract/errors.ts';
+import { errors } from '../../contract/errors.ts';
 import { PG_BIN_DIR } from './config.ts';
 import { PATRONI_BIN } from './member.ts';
 import type { RunAs } from './processes.ts';

@@ -7,19 +7,19 @@ import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symli
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { errors, isSloError } from '../../../contract/errors.ts';
-import type { TimelineSink } from '../../../contract/timeline.ts';
+import { errors, isSloError } from '../../contract/errors.ts';
+import type { TimelineSink } from '../../contract/timeline.ts';
 import { etcdArgs, haproxyConfig, patroniConfig, PG_BIN_DIR, type MemberPorts, type Secrets } from './config.ts';
 import { serversUp } from './haproxy-stats.ts';
 import { ensureReachable, ETCD_BIN, HAPROXY_BIN, postgresUser, requireTools, socketDirFor } from './host.ts';
 import { databaseLayout, MEMBER_NAMES, type DatabaseLayout } from './layout.ts';
 import { PatroniMember } from './member.ts';
 import { missingOrders } from './orders.ts';
-import { freePorts } from '../ports.ts';
+import { freePorts } from './ports.ts';
 import { removePidFile, signalGroup, spawnDaemon, waitGone, type Daemon } from './processes.ts';
 import { reapDatabase } from './reap.ts';
 import { watchRoles, type RoleWatcher } from './role-watcher.ts';
-import { waitFor, type WaitOptions } from '../../wait.ts';
+import { waitFor, type WaitOptions } from '../wait.ts';
 
 export { reapDatabase, databaseProcesses } from './reap.ts';
 export { ROLE_EVENT_SOURCE } from './role-watcher.ts';

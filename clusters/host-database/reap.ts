@@ -1,7 +1,7 @@
 // Reaping: kills every process a database of `runDir` left behind (a crashed or killed harness), found by
 // pid files first and then by command line, so that no orphan keeps a port or a data dir busy.
 import { existsSync, readFileSync } from 'node:fs';
-import { sleep } from '../../wait.ts';
+import { sleep } from '../wait.ts';
 import { databaseLayout } from './layout.ts';
 import { killMatching, livePidsFromFiles, matchingProcesses, processInfo, signalGroup, waitGone, type ProcessInfo } from './processes.ts';
 

@@ -1,7 +1,7 @@
 // The durability audit: which acknowledged order ids the database no longer has.
 import pg from 'pg';
-import { errors } from '../../../contract/errors.ts';
-import { sleep } from '../../wait.ts';
+import { errors } from '../../contract/errors.ts';
+import { sleep } from '../wait.ts';
 
 const UNDEFINED_TABLE = '42P01';
 

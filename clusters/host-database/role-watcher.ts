@@ -1,8 +1,8 @@
 // Watches every member's role and writes a `db.role` event to the timeline on each change, so verifiers
 // can see when the primary went away and when a new one took over.
-import type { TimelineSink } from '../../../contract/timeline.ts';
+import type { TimelineSink } from '../../contract/timeline.ts';
 import { memberStatus, type MemberRole, type MemberStatus } from './patroni-rest.ts';
-import { sleep } from '../../wait.ts';
+import { sleep } from '../wait.ts';
 
 export const ROLE_EVENT_SOURCE = 'patroni';
 
