@@ -2,7 +2,7 @@
 // `up-main.ts` that exits), writes to its own log file, and leaves a pid file; stopping reads the pid file
 // and checks /proc/<pid>/exe before signalling, so a recycled pid of someone else's process is never hit.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors } from '../../contract/errors.ts';
 import { sleep } from '../wait.ts';
@@ -32,7 +32,9 @@ export function startDaemon(spec: DaemonSpec): number {
     });
     if (child.pid === undefined) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`${spec.name} did not start (${spec.binary})`);
     child.unref();
-    writeFileSync(pidFile(spec.pidDir, spec.name), `${child.pid}\n${spec.binary}\n`);
+    // The kernel names the executable by its real path (/proc/<pid>/exe): a binary reached through a
+    // symlinked folder must be recorded the same way, or the daemon would look gone and never be stopped.
+    writeFileSync(pidFile(spec.pidDir, spec.name), `${child.pid}\n${realpathSync(spec.binary)}\n`);
     return child.pid;
   } finally {
     closeSync(log);
