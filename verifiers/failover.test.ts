@@ -41,6 +41,25 @@ describe('failover', () => {
     expect(v.threshold).toEqual({ op: '<=', value: 30, unit: 's' });
   });
 
+  it('two failovers in one step: the second one\'s failures in the second holding its start are not the first one\'s', () => {
+    // The second failover starts mid-second (60.5 s); that second's writes already fail because of it.
+    const b = new TimelineBuilder()
+      .run(130)
+      .step('failover', 'sustained', 0, 120)
+      .event(30, 'action.start', { action: 'failover' })
+      .event(33, 'action.end', { action: 'failover', ok: true })
+      .event(60.5, 'action.start', { action: 'failover' })
+      .event(63, 'action.end', { action: 'failover', ok: true })
+      .seconds(0, 120, (s): SecondOfLoad => {
+        const failing = (s >= 31 && s < 39) || (s >= 60 && s < 69) ? 4 : 0;
+        return { latencyMs: flat(20, 20), failed: failing, byName: { [WRITE_REQUEST_NAME]: { requests: 4, failed: failing } } };
+      })
+      .event(125, 'writes.audit', { acknowledged: 400, missing: 0, missingIds: [] });
+    const verdicts = judge(b);
+    expect(verdictById(verdicts, 'failover.recovery')).toMatchObject({ status: 'pass', measured: 9 });
+    expect(verdictById(verdicts, 'failover.recovery.2')).toMatchObject({ status: 'pass', measured: 8.5 });
+  });
+
   it('records the events used as notes', () => {
     const v = verdictById(judge(failoverRun(31, 42)), 'failover.recovery');
     expect(v.evidence.notes.join('\n')).toMatch(/failover started \+30s/);

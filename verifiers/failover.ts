@@ -2,7 +2,7 @@
 // second with successful writes (POST /api/orders) after the last second with failed ones, i.e. when the
 // write outage ended. Durability: acknowledged writes the database no longer has (writes.audit).
 import type { SloSpec } from '../contract/spec.ts';
-import type { EventOf } from '../contract/timeline.ts';
+import type { EventOf, LoadRecord } from '../contract/timeline.ts';
 import { BUCKET_MS, loadIn, type RunContext } from './run-context.ts';
 import type { Threshold, Verdict } from './types.ts';
 import { at, verdict } from './verdict.ts';
@@ -28,9 +28,20 @@ interface WriteSecond {
   failed: number;
 }
 
-function writesBySecond(ctx: RunContext, from: number, to: number): WriteSecond[] {
+/**
+ * The load seconds that are this action's own: from the action to its horizon, except that a second holding
+ * the next action's start is the next action's (its failures after that start are the next fault's, and
+ * counting them here would fail a recovery that happened).
+ */
+function ownLoad(ctx: RunContext, action: EventOf<'action.start'>, horizon: number) {
+  const next = ctx.events('action.start').find((e) => e.t > action.t);
+  const records = loadIn(ctx.load, action.t, horizon);
+  return next && next.t === horizon ? records.filter((r) => r.t + BUCKET_MS <= next.t) : records;
+}
+
+function writesBySecond(records: readonly LoadRecord[]): WriteSecond[] {
   const bySecond = new Map<number, WriteSecond>();
-  for (const record of loadIn(ctx.load, from, to)) {
+  for (const record of records) {
     const writes = record.byName[WRITE_REQUEST_NAME];
     if (!writes) continue;
     const second = Math.floor(record.t / BUCKET_MS) * BUCKET_MS;
@@ -46,7 +57,7 @@ function judgeRecovery(ctx: RunContext, spec: SloSpec, action: EventOf<'action.s
   const threshold: Threshold = { op: '<=', value: spec.slos.failover.maxRecoveryS, unit: 's' };
   const horizon = horizonOf(ctx, action);
   const end = endOf(ctx, action);
-  const seconds = writesBySecond(ctx, action.t, horizon);
+  const seconds = writesBySecond(ownLoad(ctx, action, horizon));
   const writes = seconds.reduce((n, s) => n + s.requests, 0);
   const lastFailed = seconds.filter((s) => s.failed > 0).at(-1);
   const recovered = seconds.find((s) => s.requests > s.failed && (!lastFailed || s.t > lastFailed.t));
