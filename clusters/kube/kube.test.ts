@@ -207,6 +207,18 @@ describe('actions in a namespace that opted in', () => {
     await waitFor('db.role events', () => eventsOf(timeline(), 'db.role').length === 3);
     expect(eventsOf(timeline(), 'db.role').map((e) => `${e.data.member}:${e.data.role}`)).toEqual(['orders-db-1:primary', 'orders-db-1:down', 'orders-db-2:primary']);
     expect(eventsOf(timeline(), 'action.end')).toEqual([]);
+
+    // The old primary restarts as a standby: gone from the healthy instances, then back.
+    const withHealthy = (healthy: string[]) => {
+      const c = cnpgCluster(ns, 'orders-db-2');
+      return { ...c, status: { ...(c.status as object), instancesStatus: { healthy } } };
+    };
+    standin.put(COLLECTIONS.cnpgClusters, withHealthy(['orders-db-2', 'orders-db-3']));
+    await sleep(300);
+    expect(eventsOf(timeline(), 'db.role')).toHaveLength(3);
+    standin.put(COLLECTIONS.cnpgClusters, withHealthy(['orders-db-1', 'orders-db-2', 'orders-db-3']));
+    await waitFor('the rejoin', () => eventsOf(timeline(), 'db.role').length === 4);
+    expect(eventsOf(timeline(), 'db.role').at(-1)!.data).toEqual({ member: 'orders-db-1', role: 'replica' });
   });
 
   it('runs the user failover command for databases outside the cluster, and reports its failure', async () => {

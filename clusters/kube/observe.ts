@@ -28,7 +28,7 @@ interface HpaLike {
 }
 
 interface CnpgClusterLike {
-  status?: { currentPrimary?: string; targetPrimary?: string };
+  status?: { currentPrimary?: string; targetPrimary?: string; instancesStatus?: { healthy?: string[] } };
 }
 
 export class KubeObserver {
@@ -42,6 +42,8 @@ export class KubeObserver {
   private readonly seenEvents = new Set<string>();
   private primary: string | undefined;
   private primaryDown: string | undefined;
+  /** The primary that went down in a failover, until the status shows it healthy again (a standby now). */
+  private rejoin: { member: string; seenUnhealthy: boolean } | undefined;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -197,7 +199,19 @@ export class KubeObserver {
       this.primary = current;
       this.timeline.event('db.role', SOURCE, { member: current, role: 'primary' });
       if (previous && this.primaryDown !== previous) this.timeline.event('db.role', SOURCE, { member: previous, role: 'replica' });
+      else if (previous) this.rejoin = { member: previous, seenUnhealthy: false };
       this.primaryDown = undefined;
+    }
+    // The old primary rejoins as a standby: it leaves the healthy instances (restarted, or its pod
+    // recreated) and comes back. The status can list it healthy for a moment right after the switch,
+    // before the operator has seen it go, so only a return after an absence counts.
+    const healthy = c.status?.instancesStatus?.healthy;
+    if (this.rejoin && healthy && this.rejoin.member !== current) {
+      if (!healthy.includes(this.rejoin.member)) this.rejoin.seenUnhealthy = true;
+      else if (this.rejoin.seenUnhealthy) {
+        this.timeline.event('db.role', SOURCE, { member: this.rejoin.member, role: 'replica' });
+        this.rejoin = undefined;
+      }
     }
   }
 }
