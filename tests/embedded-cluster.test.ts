@@ -3,7 +3,7 @@
 // PostgreSQL HA beside it; everything is checked through the API and the node's own tools. Then the
 // harness is killed (SIGKILL, no teardown of its own) and `slo down <run>` must leave the host exactly as
 // it was. Needs root (skipped otherwise: the non-root answer is tested below); ~2 minutes once built.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -126,6 +126,7 @@ describe.runIf(root)('the embedded cluster: slo up, then a killed harness reaped
     const adapter = (settings: Record<string, string | number>, kc?: KubeConfig) => {
       const parsed = parseKubeSettings({ kubeconfig: KUBECONFIG, serviceUrl: APP_URL, ...settings });
       timelineFile = join(scratch, `t-${Date.now()}.jsonl`);
+      writeFileSync(timelineFile, ''); // the writer creates it at its first event; nothing seen is no event
       const ctx: ClusterContext = { runDir: scratch, timeline: new TimelineWriter(timelineFile), signal: new AbortController().signal, log: () => undefined };
       return new KubeCluster(ctx, parsed, kc ?? loadKubeConfig(parsed));
     };
