@@ -41,7 +41,7 @@ export class KubeCluster implements Cluster {
   private readonly custom: CustomObjectsApi;
   private readonly contextName: string;
   private readonly killedPods = new Set<string>();
-  private activeRollout: { from: string; to: string } | undefined;
+  private activeRollout: { from: string; to: string; oldPods: ReadonlySet<string> } | undefined;
   private observer: KubeObserver | undefined;
   private runners: KubeRunners | undefined;
   /** The runners' image when the target built it (embedded); else the runnerImage setting. */
@@ -162,7 +162,7 @@ export class KubeCluster implements Cluster {
     const image = imageOf(current.spec?.template?.spec, container);
     const oldPods = new Set(await this.listPodNames());
     await this.action('rollout', { from, to: version }, async () => {
-      this.activeRollout = { from, to: version };
+      this.activeRollout = { from, to: version, oldPods };
       this.ctx.timeline.event('rollout', SOURCE, { from, to: version, state: 'start', updated: 0, total: current.spec?.replicas ?? 0 });
       try {
         const podPatch = version === from || !image

@@ -15,7 +15,8 @@ export interface ObserverHooks {
   /** Pods this run deleted on purpose (their stop reason is `killed`). */
   killedPods: ReadonlySet<string>;
   /** The rollout in progress, if any. */
-  activeRollout: () => { from: string; to: string } | undefined;
+  /** The rollout under way: its versions and the pods that ran before it (a restart keeps the version). */
+  activeRollout: () => { from: string; to: string; oldPods: ReadonlySet<string> } | undefined;
 }
 
 interface PodState { version: string; ready: boolean; stopped: boolean; owner?: string }
@@ -131,7 +132,7 @@ export class KubeObserver {
   private stopReason(name: string, state: PodState, pod: PodLike): 'killed' | 'rollout' | 'exited' | 'scale-down' {
     if (this.hooks.killedPods.has(name)) return 'killed';
     const rollout = this.hooks.activeRollout();
-    if (rollout && state.version !== rollout.to) return 'rollout';
+    if (rollout && (state.version !== rollout.to || rollout.oldPods.has(name))) return 'rollout';
     if (isFinished(pod) || (!pod.metadata.deletionTimestamp && exitCodeOf(pod) !== null)) return 'exited';
     return 'scale-down';
   }
