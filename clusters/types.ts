@@ -47,6 +47,11 @@ export interface Cluster {
   /** Idempotent; safe to call after a failed or partial `up`. */
   down(): Promise<void>;
   endpoint(): Endpoint;
+  /**
+   * False when the target cannot see replicas (a bare URL): a step that expects scaling would end in "no
+   * data", so it is refused before any load. Absent means the target observes its autoscaler.
+   */
+  readonly observesReplicas?: boolean;
   /** Before anything is started or written: throws when a program the target needs is missing (exit 3). */
   checkEnvironment?(): Promise<void>;
   /** Before any load: throws when the suite's actions cannot or may not run here (e.g. no disruption opt-in). */

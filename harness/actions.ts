@@ -11,7 +11,7 @@ export const HARNESS_SOURCE = 'harness';
 
 const ACTION_ABILITY = { kill: 'killPod', rollout: 'rollout', failover: 'failover', scale: 'scale' } as const satisfies Record<ResolvedAction['do'], keyof Cluster>;
 
-/** Refuses, before anything starts, a suite whose actions the target cannot carry out. */
+/** Refuses, before anything starts, a suite whose actions the target cannot carry out or whose scaling it cannot see. */
 export function assertActionsSupported(cluster: Cluster, suite: ResolvedSuite): void {
   for (const step of suite.steps) {
     for (const action of step.actions) {
@@ -19,6 +19,10 @@ export function assertActionsSupported(cluster: Cluster, suite: ResolvedSuite): 
       if (typeof cluster[ability] !== 'function') {
         throw errors.SLO_ERR_ACTION_UNSUPPORTED(`step "${step.name}" asks for "${action.do}", which the ${cluster.name} target cannot do`, 'drop the action or the step with --steps');
       }
+    }
+    if (cluster.observesReplicas === false && step.expect.includes('scaling')) {
+      throw errors.SLO_ERR_SPEC_UNSHOWABLE(`step "${step.name}" expects scaling, which the ${cluster.name} target cannot observe (no replicas)`,
+        `add "expect: []" to the step (a ${step.scenario} step expects scaling unless it says otherwise), or run on a cluster`);
     }
   }
 }

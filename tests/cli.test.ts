@@ -67,6 +67,22 @@ describe('refused before anything starts: one line naming the problem, nothing w
     expect(existsSync(out)).toBe(false);
   });
 
+  it('a step that expects scaling on the url target (no replicas to see): exit 2, one line, nothing written', async () => {
+    const spike = join(work, 'url-spike.yaml');
+    writeFileSync(spike, readFileSync(TINY, 'utf8').replace('scenario: sustained', 'scenario: spike'));
+    const out = join(work, 'url-spike');
+    const result = await slo(['run', '--config', spike, '--profile', 'tiny', '--cluster', 'url', '--set', 'serviceUrl=http://127.0.0.1:9'], { out });
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr.trim()).toMatch(/^SLO_ERR_SPEC_UNSHOWABLE: step "steady" expects scaling, which the url target cannot observe \(no replicas\) \(add "expect: \[\]" to the step/);
+    expect(existsSync(out)).toBe(false);
+    // Saying so in the step is enough: the same spec with `expect: []` gets past every input check.
+    writeFileSync(spike, readFileSync(spike, 'utf8').replace('      actions: []', '      actions: []\n      expect: []'));
+    const accepted = await slo(['run', '--config', spike, '--profile', 'tiny', '--cluster', 'url', '--set', 'serviceUrl=http://127.0.0.1:9', '--set', 'readyTimeoutS=1'], { out });
+    expect(accepted.stderr).toMatch(/SLO_ERR_ENV_TIMEOUT: http:\/\/127\.0\.0\.1:9\/ready did not answer 2xx/);
+    expect(accepted.exitCode).toBe(3);
+  });
+
   it('a target whose tools are missing: exit 3, one line saying what to install, nothing written', async () => {
     const out = join(work, 'no-kind');
     const result = await execa(process.execPath, [SLO, 'run', '--cluster', 'kind', '--out', out], {

@@ -2,7 +2,7 @@
 // the harness could observe or act on (a VM, a PaaS, a service started by hand or by a test). The load,
 // latency, errors, availability and the /metrics check are judged as on any target; a spec that asks for
 // a rollout, a kill, a failover or a scale is refused before any load (the adapter has none of these
-// abilities), and scaling or rollout expectations have nothing to be judged on. Nothing is started here,
+// abilities), and so is a step that expects scaling (there are no replicas to see). Nothing is started here,
 // so there is nothing to tear down or reap.
 import { errors, SloError } from '../../contract/errors.ts';
 import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint } from '../types.ts';
@@ -42,6 +42,7 @@ export function parseUrlTargetSettings(raw: ClusterOptions['settings']): UrlTarg
 
 export class UrlTarget implements Cluster {
   readonly name = 'url';
+  readonly observesReplicas = false;
   private readonly settings: UrlTargetSettings;
 
   constructor(private readonly ctx: ClusterContext, options: ClusterOptions) {
