@@ -1,14 +1,16 @@
 // Reference service overhead: the service as its image runs it (`node dist/server.mjs`, the esbuild bundle
 // of reference-app/build.ts, NODE_ENV=production; Fastify, metrics, schema validation, identity headers,
 // readiness, pg pool, pino) against a bare node:http + pg server doing the same work (same query, same pool
-// size). Tracing is measured both ways the service runs: on, as every run of the harness deploys it (OTLP/JSON
-// to a receiver, here a sink in the bench process that counts the spans), and off (no OTLP endpoint: the
-// image's default).
+// size). Tracing is measured the ways the service runs: on, as every run of the harness deploys it (OTLP/JSON
+// to a receiver, here a sink in the bench process that counts the spans; head sampling at the spec's
+// default traceSampleRatio, harness/observability/service-telemetry.ts), every request traced (ratio 1, a
+// team that samples nothing away), and off (no OTLP endpoint: the image's default).
 //
 //   npx tsx bench/reference-app.ts              # ~5 minutes; prints the tables of bench/RESULTS.md
 //   npx tsx bench/reference-app.ts --profile    # ~1.5 minutes; CPU profile, loop delay and GC at the fixed rate
 //   flags: --rounds 7 --round-s 4 --warmup-s 2 --rate 300 --rate-rounds 3 --rate-s 10 --pipelining 1 --no-pin
-//          --tracing on,off (which ways to run the service; each is a server of its own in the rotation)
+//          --tracing on,off (which ways to run the service, of on, all, off; each is a server of its own in
+//          the rotation)
 //          --app <a reference-app folder> (default reference-app/; built into a temp folder, as the image does)
 //          --before <an earlier reference-app folder>: built the same way and measured in the same interleaved
 //          rounds, once per --tracing mode (bare, before, after, then after, before, bare, ...), so a change
@@ -44,6 +46,8 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { buildService, ENTRY_FILE } from '../reference-app/build.ts';
 import { freePort, startPostgres, type PostgresHandle } from '../testing/postgres.ts';
+import { defaultSpec } from '../contract/spec.ts';
+import { serviceTelemetryEnv } from '../harness/observability/service-telemetry.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -520,21 +524,24 @@ function bareSpec(db: PostgresHandle): ServerSpec {
   };
 }
 
-function referenceSpec(build: 'reference' | 'before', bundle: Bundle, tracing: boolean, db: PostgresHandle, sink: TraceSink): ServerSpec {
-  const name = `${build}, tracing ${tracing ? 'on' : 'off'}`;
-  const instanceId = `bench-${build}-${tracing ? 'traced' : 'untraced'}`;
+/** on: as the harness deploys the service (the spec's default sampling ratio); all: every request traced. */
+type TracingMode = 'on' | 'all' | 'off';
+const TRACING_MODES: readonly TracingMode[] = ['on', 'all', 'off'];
+
+function referenceSpec(build: 'reference' | 'before', bundle: Bundle, tracing: TracingMode, db: PostgresHandle, sink: TraceSink): ServerSpec {
+  const ratio = tracing === 'all' ? 1 : defaultSpec().slos.observability.traceSampleRatio;
+  const name = `${build}, tracing ${tracing === 'off' ? 'off' : `on (${ratio === 1 ? 'every request' : `${ratio * 100} %`})`}`;
+  const instanceId = `bench-${build}-tracing-${tracing}`;
   // The image's environment (NODE_ENV=production) and what the harness adds when it deploys the service:
   // info logging, readiness probe every second, and (tracing on) OTLP/JSON to its receiver.
   const env: Record<string, string> = {
     DATABASE_URL: db.url, DB_POOL_MAX: String(POOL_MAX), DRAIN_DELAY_MS: '0', LOG_LEVEL: 'info', NODE_ENV: 'production',
     APP_VERSION: 'bench', INSTANCE_ID: instanceId,
-    ...(tracing
-      ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'reference-app' }
-      : {}),
+    ...(tracing === 'off' ? {} : serviceTelemetryEnv(sink.url, ratio)),
   };
   return {
     name,
-    traced: tracing,
+    traced: tracing !== 'off',
     instanceId,
     start: (pin, nodeArgs = [], extra = {}) => startTarget(name, [...nodeArgs, `dist/${ENTRY_FILE}`], { ...env, ...extra }, '/ready', pin, bundle.root),
   };
@@ -593,8 +600,8 @@ interface BenchOptions {
   app: string;
   /** An earlier reference-app folder, measured in the same interleaved rounds (before / after). */
   before: string | undefined;
-  /** Which ways to run the service: tracing on (as the harness deploys it), off (the image's default). */
-  tracing: boolean[];
+  /** Which ways to run the service: tracing on (as the harness deploys it), all (every request), off (the image's default). */
+  tracing: TracingMode[];
   pipelining: number;
 }
 
@@ -624,8 +631,9 @@ function parseOptions(): BenchOptions {
     return value;
   };
   const tracing = values.tracing.split(',').map((mode) => {
-    if (mode !== 'on' && mode !== 'off') throw new Error(`--tracing takes on, off or on,off; got ${JSON.stringify(values.tracing)}`);
-    return mode === 'on';
+    const known = TRACING_MODES.find((m) => m === mode);
+    if (!known) throw new Error(`--tracing takes a comma-separated list of on, all and off; got ${JSON.stringify(values.tracing)}`);
+    return known;
   });
   return {
     rounds: positive('rounds', values.rounds),

@@ -73,6 +73,11 @@ const SlosSchema = strict({
     traces: z.boolean({ error: 'traces must be true or false' }).default(true),
     metrics: z.boolean({ error: 'metrics must be true or false' }).default(true),
     logs: z.boolean({ error: 'logs must be true or false' }).default(true),
+    // The head-sampling ratio the harness asks of the service it deploys (OTEL_TRACES_SAMPLER
+    // parentbased_traceidratio): every request still logs its trace id, a tenth of them record and export
+    // spans, as production services are run. 1 traces every request, at ~1.5x the CPU per request.
+    traceSampleRatio: z.number({ error: 'traceSampleRatio must be a number in (0, 1]' })
+      .gt(0, { error: 'traceSampleRatio must be a number in (0, 1]' }).max(1, { error: 'traceSampleRatio must be a number in (0, 1]' }).default(0.1),
   }).prefault({}),
   saturation: strict({ maxDroppedPercent: percent('maxDroppedPercent').default(1), minAchievedPercent: percent('minAchievedPercent').default(95) }).prefault({}),
 }).prefault({});

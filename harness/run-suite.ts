@@ -22,6 +22,7 @@ import { createRunDir, newRunId, writeRunMeta, type RunMeta } from './run-dir.ts
 import { HARNESS_VERSION } from './version.ts';
 import { startOtlpReceiver, type OtlpReceiver } from './observability/otlp-receiver.ts';
 import { checkLogFiles, checkMetrics, checkTraces } from './observability/checks.ts';
+import { serviceTelemetryEnv } from './observability/service-telemetry.ts';
 import { withSpan } from './self-tracing.ts';
 import { provenance } from './provenance.ts';
 
@@ -173,7 +174,7 @@ export async function runSuite(request: RunRequest): Promise<RunOutcome> {
     assertActionsSupported(cluster, request.suite);
     if (cluster.sendTelemetryTo) {
       otlp = await startOtlpReceiver(cluster.telemetryHost);
-      cluster.sendTelemetryTo({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'reference-app' });
+      cluster.sendTelemetryTo(serviceTelemetryEnv(otlp.url, request.spec.slos.observability.traceSampleRatio));
     }
     const endpoint = await withSpan('cluster.up', () => cluster!.up());
     request.log(`target up at ${endpoint.baseUrl}`);

@@ -34,7 +34,7 @@ describe('defaults', () => {
     expect(slos.failover).toEqual({ maxRecoveryS: 30, maxLostWrites: 0 });
     expect(slos.rollout.maxFailedRequests).toBe(0);
     expect(slos.selfHealing.maxReplaceS).toBe(30);
-    expect(slos.observability).toEqual({ traces: true, metrics: true, logs: true });
+    expect(slos.observability).toEqual({ traces: true, metrics: true, logs: true, traceSampleRatio: 0.1 });
   });
 
   it('is deeply frozen', () => {
@@ -97,6 +97,7 @@ describe('validation', () => {
     ['rollout without version', 'version: 1\nsuite: { steps: [{ name: s, scenario: spike, durationS: 5, actions: [{ do: rollout, at: 0.1 }] }] }', 'suite.steps[0].actions[0].version'],
     ['profile naming a missing step', 'version: 1\nprofiles: { p: { timeScale: 1, steps: [ghost] } }', 'profiles.p.steps[0]: unknown step "ghost" (allowed: growth, rollout, spike, failover)'],
     ['timeScale above 1', 'version: 1\nprofiles: { p: { timeScale: 3 } }', 'profiles.p.timeScale: timeScale must be a number in (0, 1]'],
+    ['a trace sample ratio of 0', 'version: 1\nslos: { observability: { traceSampleRatio: 0 } }', 'slos.observability.traceSampleRatio: traceSampleRatio must be a number in (0, 1]'],
     ['unknown expectation', 'version: 1\nsuite: { steps: [{ name: s, scenario: spike, durationS: 5, expect: [speed] }] }', 'expect entries must be one of: scaling'],
     ['peak below base', 'version: 1\nsuite: { steps: [{ name: s, scenario: spike, durationS: 5, rates: { base: 10, peak: 5 } }] }', 'peak must be >= base'],
     ['not a mapping', '- 1\n- 2', 'the spec must be a YAML mapping'],

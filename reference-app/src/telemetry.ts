@@ -22,8 +22,17 @@
 // require() and is caught by require-in-the-middle, but our own `import pino` is an ES import, which only
 // the import-in-the-middle loader hook can see; it is registered for pino and pg only, so the rest of the
 // module graph loads untouched.
+//
+// The SDK is put together from its parts (the trace SDK, the OTLP/HTTP exporter, the async-hooks context,
+// the W3C propagators) rather than @opentelemetry/sdk-node, whose import graph loads every exporter it can
+// be configured for (gRPC, protobuf, Zipkin, Prometheus, logs, metrics): that cost every replica ~0.4
+// CPU-seconds at start, which 17 replicas starting at once in a spike take from the ones serving it
+// (bench/RESULTS.md). What sdk-node would read from the environment for traces is read here: the
+// sampler (OTEL_TRACES_SAMPLER[_ARG]) and the batch processor (OTEL_BSP_*).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { register } from 'node:module';
+import type * as SdkTraceModule from '@opentelemetry/sdk-trace';
+import type { Sampler } from '@opentelemetry/sdk-trace';
 
 /** Runs a request of one route inside its server span. */
 export type TraceRequest = (request: IncomingMessage, response: ServerResponse, next: () => void) => void;
@@ -53,38 +62,49 @@ export function telemetryEnabled(env: Env = process.env): boolean {
 export async function startTelemetry(options: { serviceVersion?: string; instanceId?: string } = {}, env: Env = process.env): Promise<Telemetry> {
   if (!telemetryEnabled(env)) return { enabled: false, traceRoute: () => undefined, shutdown: async () => undefined };
 
-  const [api, { OTLPTraceExporter }, { PgInstrumentation }, { PinoInstrumentation }, resources, { NodeSDK }] = await Promise.all([
+  const [api, { OTLPTraceExporter }, { PgInstrumentation }, { PinoInstrumentation }, resources, sdkTrace, { AsyncLocalStorageContextManager }, core, { registerInstrumentations }] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/instrumentation-pg'),
     import('@opentelemetry/instrumentation-pino'),
     import('@opentelemetry/resources'),
-    import('@opentelemetry/sdk-node'),
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/instrumentation'),
   ]);
-  const { defaultResource, envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes } = resources;
+  const { defaultResource, detectResources, envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes } = resources;
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['pino', 'pg'] } });
 
-  const sdk = new NodeSDK({
-    serviceName: env.OTEL_SERVICE_NAME ?? 'reference-app',
-    // Detected attributes (OTEL_RESOURCE_ATTRIBUTES) are merged over these, so the environment still wins.
-    // No serviceInstanceIdDetector: its random UUID would hide INSTANCE_ID (the pod name).
-    resourceDetectors: [processDetector, hostDetector, osDetector, envDetector],
-    resource: defaultResource().merge(resourceFromAttributes({
+  // Detected attributes (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME) are merged over these, so the environment
+  // still wins. No serviceInstanceIdDetector: its random UUID would hide INSTANCE_ID (the pod name).
+  const resource = defaultResource()
+    .merge(resourceFromAttributes({
+      'service.name': env.OTEL_SERVICE_NAME ?? 'reference-app',
       ...(options.serviceVersion ? { 'service.version': options.serviceVersion } : {}),
       ...(options.instanceId ? { 'service.instance.id': options.instanceId } : {}),
-    })),
-    // The exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT/HEADERS itself.
-    traceExporter: new OTLPTraceExporter(),
-    // Metrics are Prometheus (/metrics) and logs are stdout: do not start OTLP exporters for those.
-    metricReaders: [],
-    logRecordProcessors: [],
+    }))
+    .merge(detectResources({ detectors: [processDetector, hostDetector, osDetector, envDetector] }));
+  const provider = new sdkTrace.TracerProvider({
+    resource,
+    sampler: samplerFromEnv(env, sdkTrace),
+    spanProcessors: [new sdkTrace.BatchSpanProcessor({
+      // The exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT/HEADERS itself; the batching knobs are ours to read.
+      exporter: new OTLPTraceExporter(),
+      ...batchOptionsFromEnv(env),
+    })],
+  });
+  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  api.propagation.setGlobalPropagator(new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] }));
+  api.trace.setGlobalTracerProvider(provider);
+  registerInstrumentations({
+    tracerProvider: provider,
     instrumentations: [
       // requireParentSpan: the readiness probe's query every second is not a request's.
       new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
       new PinoInstrumentation({ disableLogSending: true }),
     ],
   });
-  sdk.start();
 
   const { context, propagation, trace, ROOT_CONTEXT, SpanKind, SpanStatusCode } = api;
   const tracer = trace.getTracer('reference-app', options.serviceVersion);
@@ -100,7 +120,8 @@ export async function startTelemetry(options: { serviceVersion?: string; instanc
         attributes: { 'http.request.method': method, 'http.route': route, 'url.path': (request.url ?? '').split('?')[0] ?? '', 'url.scheme': 'http' },
       }, parent);
       const active = trace.setSpan(parent, span);
-      response.once('close', () => {
+      // A request the sampler left out has a span context (its logs keep the trace id) but nothing to record.
+      if (span.isRecording()) response.once('close', () => {
         span.setAttribute('http.response.status_code', response.statusCode);
         if (!response.writableEnded) span.setAttribute('error.type', 'aborted');
         else if (response.statusCode >= 500) span.setAttributes({ 'error.type': String(response.statusCode) }).setStatus({ code: SpanStatusCode.ERROR });
@@ -113,5 +134,48 @@ export async function startTelemetry(options: { serviceVersion?: string; instanc
       context.with(active, next);
     };
   };
-  return { enabled: true, traceRoute, shutdown: () => sdk.shutdown() };
+  return { enabled: true, traceRoute, shutdown: () => provider.shutdown() };
+}
+
+type SdkTrace = typeof SdkTraceModule;
+type SamplerKinds = Pick<SdkTrace, 'AlwaysOnSampler' | 'AlwaysOffSampler' | 'ParentBasedSampler' | 'TraceIdRatioBasedSampler'>;
+
+/**
+ * The head sampler OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG name (the specification's values; what
+ * sdk-node would read), or undefined for the SDK's default (parent-based, always on). A request that is not
+ * sampled still gets a span context, so its log lines keep their trace_id (with trace_flags 00); it just
+ * records and exports nothing.
+ */
+export function samplerFromEnv(env: Env, sdk: SamplerKinds): Sampler | undefined {
+  const name = env.OTEL_TRACES_SAMPLER?.trim().toLowerCase();
+  if (!name) return undefined;
+  const ratio = (): number => {
+    const value = Number(env.OTEL_TRACES_SAMPLER_ARG ?? '');
+    // The specification's default for a missing or unusable ratio is 1.0: sample everything.
+    return env.OTEL_TRACES_SAMPLER_ARG?.trim() && Number.isFinite(value) && value >= 0 && value <= 1 ? value : 1;
+  };
+  switch (name) {
+    case 'always_on': return new sdk.AlwaysOnSampler();
+    case 'always_off': return new sdk.AlwaysOffSampler();
+    case 'traceidratio': return new sdk.TraceIdRatioBasedSampler(ratio());
+    case 'parentbased_always_on': return new sdk.ParentBasedSampler({ root: new sdk.AlwaysOnSampler() });
+    case 'parentbased_always_off': return new sdk.ParentBasedSampler({ root: new sdk.AlwaysOffSampler() });
+    case 'parentbased_traceidratio': return new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(ratio()) });
+    default: return undefined;
+  }
+}
+
+/** OTEL_BSP_*: the batch span processor's queue, batch and delay, as the specification names them. */
+function batchOptionsFromEnv(env: Env): { maxQueueSize?: number; maxExportBatchSize?: number; scheduledDelayMillis?: number; exportTimeoutMillis?: number } {
+  const read = (name: string): number | undefined => {
+    const value = Number(env[name] ?? '');
+    return env[name]?.trim() && Number.isFinite(value) && value >= 0 ? value : undefined;
+  };
+  const entries = {
+    maxQueueSize: read('OTEL_BSP_MAX_QUEUE_SIZE'),
+    maxExportBatchSize: read('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+    scheduledDelayMillis: read('OTEL_BSP_SCHEDULE_DELAY'),
+    exportTimeoutMillis: read('OTEL_BSP_EXPORT_TIMEOUT'),
+  };
+  return Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined));
 }

@@ -117,6 +117,33 @@ describe.each(ENTRIES)('OpenTelemetry (%s)', (name, entry) => {
     expect(orderLog?.span_id).toBe(httpServer?.spanId); // written in the handler, inside the request's span
   });
 
+  it('samples by OTEL_TRACES_SAMPLER: a request left out exports nothing but still logs its trace id; a sampled caller\'s trace is kept', async () => {
+    received.length = 0;
+    // Ratio 0: no request of its own is sampled; parent-based: a caller that sampled its trace still gets it.
+    const server = await startServer({
+      DATABASE_URL: db.url, DRAIN_DELAY_MS: '0', OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, OTEL_BSP_SCHEDULE_DELAY: '100',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0',
+    }, undefined, entry());
+    servers.push(server);
+    const response = await fetch(`${server.baseUrl}/api/orders`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': `unsampled ${name}` }, body: JSON.stringify({ itemId: 4, quantity: 1 }),
+    });
+    expect(response.status).toBe(201);
+    const callerTrace = '5bf92f3577b34da6a3ce929d0e0e4737';
+    const read = await fetch(`${server.baseUrl}/api/items/7`, { headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b8-01` } });
+    expect(read.status).toBe(200);
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+
+    const orderLog = server.stdoutLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'order created');
+    expect(orderLog?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(orderLog?.trace_flags).toBe('00');
+    const exported = spansBy('');
+    expect(exported.filter((s) => s.traceId === orderLog?.trace_id)).toEqual([]);
+    expect(exported.filter((s) => s.traceId !== callerTrace)).toEqual([]);
+    expect(exported.find((s) => s.kind === 2)).toMatchObject({ name: 'GET /api/items/:id', traceId: callerTrace });
+  });
+
   it('is entirely off without an OTLP endpoint: no export, no trace ids in logs', async () => {
     const before = received.length;
     const server = await startServer({ DATABASE_URL: db.url, DRAIN_DELAY_MS: '0', OTEL_SERVICE_NAME: 'ignored-without-endpoint' }, undefined, entry());
