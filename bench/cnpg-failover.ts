@@ -1,6 +1,6 @@
 // `npm run bench -- cnpg-failover` (root; the embedded cluster built; hold /run/slo-embedded.lock on a shared
 // machine): CloudNativePG failovers on the embedded cluster, read from the timelines of real runs of
-// `slo run --cluster local --set database=cnpg`. One run per failover mode (the kube adapter's `promote`, as
+// `slo run --cluster local`. One run per failover mode (the kube adapter's `promote`, as
 // `kubectl cnpg promote` does it, and `delete-primary`, the primary's pod deleted with no grace), each with
 // three failovers 60 s apart under steady writes (20 requests/s, half of them POST /api/orders):
 //  - fault -> new primary: the action's start -> the first `db.role` primary event for another instance (the
@@ -99,8 +99,8 @@ async function runMode(mode: string, work: string): Promise<string> {
   const spec = join(work, 'cnpg-failover.yaml');
   writeFileSync(spec, SPEC);
   const out = join(work, mode);
-  process.stdout.write(`slo run --set database=cnpg --set failoverMode=${mode} (three failovers)...\n`);
-  const result = await execa(process.execPath, [join(ROOT, 'bin', 'slo.js'), 'run', '--cluster', 'local', '--set', 'database=cnpg', '--set', `failoverMode=${mode}`, '--config', spec, '--profile', 'check', '--quiet', '--out', out],
+  process.stdout.write(`slo run --set failoverMode=${mode} (three failovers)...\n`);
+  const result = await execa(process.execPath, [join(ROOT, 'bin', 'slo.js'), 'run', '--cluster', 'local', '--set', `failoverMode=${mode}`, '--config', spec, '--profile', 'check', '--quiet', '--out', out],
     { reject: false, cwd: ROOT, env: { CI: '' } });
   if (result.exitCode !== 0 && result.exitCode !== 1) throw new Error(`slo run (${mode}) exited ${result.exitCode}: ${result.stderr.trim().split('\n').at(-1)}`);
   process.stdout.write(`  exit ${result.exitCode}: ${result.stdout.trim().split('\n').at(-1)}\n`);

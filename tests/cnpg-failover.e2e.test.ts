@@ -1,5 +1,5 @@
 // The database failover users run on kind and staging, for real on the embedded cluster: `slo run --cluster
-// local --set database=cnpg` with one failover step (tests/fixtures/cnpg-failover.yaml). The CloudNativePG
+// local` with one failover step (tests/fixtures/cnpg-failover.yaml). The CloudNativePG
 // operator built here runs the base's 3-instance Cluster; the kube adapter fails it over as `kubectl cnpg
 // promote` does; the harness audits the acknowledged writes against the CNPG database afterwards. Then the
 // same stored run is judged against a budget no failover meets: the failover verdict must be able to fail.
@@ -19,7 +19,7 @@ interface Report { verdicts: ReportVerdict[]; provenance: { target: { versions: 
 
 describe.runIf(root)('CloudNativePG on the embedded cluster', () => {
   it('fails the Cluster over to a standby: new primary in its status, writes back within 30 s, 0 acknowledged writes lost; a tighter budget fails', async () => {
-    const run = await sloRun(runs, 'cnpg', ['--cluster', 'local', '--set', 'database=cnpg', '--profile', 'check', '--config', join(ROOT, 'tests', 'fixtures', 'cnpg-failover.yaml')]);
+    const run = await sloRun(runs, 'cnpg', ['--cluster', 'local', '--profile', 'check', '--config', join(ROOT, 'tests', 'fixtures', 'cnpg-failover.yaml')]);
     expect(run.exitCode, run.output).toBe(0);
     expect(run.summary.failed).toEqual([]);
 

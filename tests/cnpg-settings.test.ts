@@ -1,4 +1,4 @@
-// `--set database=` on the embedded target is checked before anything happens: a wrong value is one line and
+// The embedded target's database settings (`--set database=`, `--set failoverMode=`) are checked before anything happens: a wrong value is one line and
 // exit 2, with no run folder and no cluster (the CloudNativePG run itself: tests/cnpg-failover.e2e.test.ts).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +12,9 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('the embedded target\'s database setting', () => {
   it.each([
-    [['run', '--set', 'database=mysql'], /^SLO_ERR_CLI_USAGE: --set database=mysql: must be patroni or cnpg \(/],
-    [['up', '--set', 'failoverMode=delete-primary'], /^SLO_ERR_CLI_USAGE: --set failoverMode=delete-primary: only with --set database=cnpg /],
-    [['run', '--set', 'database=cnpg', '--set', 'failoverMode=switchover'], /^SLO_ERR_CLI_USAGE: --set failoverMode=switchover: must be one of promote, delete-primary$/],
+    [['run', '--set', 'database=patroni'], /^SLO_ERR_CLI_USAGE: --set database=patroni: the embedded cluster runs PostgreSQL with CloudNativePG only \(drop --set database/],
+    [['up', '--set', 'failoverMode=switchover'], /^SLO_ERR_CLI_USAGE: --set failoverMode=switchover: must be one of promote, delete-primary$/],
+    [['run', '--set', 'database=cnpg', '--set', 'failoverMode=none'], /^SLO_ERR_CLI_USAGE: --set failoverMode=none: must be one of promote, delete-primary$/],
   ])('%j: one line, exit 2, nothing written', async (args, line) => {
     const result = await execa(process.execPath, [join(ROOT, 'bin', 'slo.js'), ...args, '--cluster', 'local', '--out', join(out, 'runs')], { reject: false, cwd: ROOT, env: { CI: '' } });
     expect(result.exitCode).toBe(2);

@@ -116,7 +116,7 @@ export const BINARIES: readonly BinarySpec[] = [
     ldflags: (info) => `-X 'sigs.k8s.io/cri-tools/pkg/version.Version=${info.version.replace(/^v/, '')}'`,
   },
   {
-    // The CloudNativePG operator (`--set database=cnpg`): one static binary that is both the operator and
+    // The CloudNativePG operator (the embedded cluster's database): one static binary that is both the operator and
     // the instance manager its bootstrap init container copies into every PostgreSQL pod (cnpg-image.ts).
     kind: 'go', name: 'cnpg-manager', module: 'cnpg', pkg: 'github.com/cloudnative-pg/cloudnative-pg/cmd/manager', versionModule: 'github.com/cloudnative-pg/cloudnative-pg', cgo: false,
     ldflags: (info) => cnpgLdflags(info),

@@ -1,4 +1,4 @@
-// CloudNativePG on the embedded cluster (`--set database=cnpg`): the operator v1.30.0 built here from its
+// CloudNativePG on the embedded cluster (its only database): the operator v1.30.0 built here from its
 // published module (binaries.ts, build/cnpg), its image packed without Docker and imported under the exact
 // name its release manifest uses, the operator installed from that manifest (releases/cnpg-1.30.0.yaml,
 // shipped in the module) by server-side apply, local persistent volumes for the instances, and the base's

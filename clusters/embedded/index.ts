@@ -1,8 +1,7 @@
 // The embedded adapter: a real single-node Kubernetes cluster on this machine (cluster.ts), the reference
-// service deployed on it from its kustomize overlay, and PostgreSQL HA by Patroni beside it on the host
-// (like a managed regional database), or with `--set database=cnpg` CloudNativePG in the cluster as on
-// kind and staging (cnpg.ts). Observation and actions go through the kube adapter, exactly as on
-// staging; this adapter only makes the cluster come and go. One embedded cluster per machine: its ports,
+// service deployed on it from its kustomize overlay, and its PostgreSQL run by CloudNativePG in the cluster,
+// the same `Cluster` as on kind and staging (cnpg.ts). Observation and actions (the failover included) go
+// through the kube adapter, exactly as on staging; this adapter only makes the cluster come and go. One embedded cluster per machine: its ports,
 // bridge and containerd socket are fixed, so the state folder records which run owns it, and a run killed
 // mid-way is torn down by the next `up` or by `slo down <run>`.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -11,8 +10,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { errors } from '../../contract/errors.ts';
 import { KubeCluster, loadKubeConfig, parseKubeSettings } from '../kube/index.ts';
-import { reapDatabase, startDatabase, type LocalDatabase } from '../host-database/index.ts';
-import { missingOrders } from '../host-database/orders.ts';
+import { missingOrders } from '../kube/orders.ts';
 import { processAlive } from '../process-alive.ts';
 import type { Cluster, ClusterContext, ClusterFactory, ClusterOptions, Endpoint, RunnerEvents, RunnerJob, RunnerJobRequest, RunnerPlacement } from '../types.ts';
 import { importRunnerImage } from './runner-image.ts';
@@ -55,26 +53,22 @@ function steps(layout: Layout, options: ClusterOptions, workload: readonly Step[
   return clusterSteps(layout, timing, workload);
 }
 
-/**
- * Where the service's database runs: `patroni` (the default for now: PostgreSQL HA by Patroni on this
- * machine, the Secret written by the harness) or `cnpg` (the base's CloudNativePG Cluster in the cluster,
- * its failover the kube adapter's, its Secret the operator's).
- */
-type DatabaseKind = 'patroni' | 'cnpg';
+/** How the kube adapter fails the CloudNativePG Cluster over (clusters/kube/disruptions.ts). */
 const FAILOVER_MODES = ['promote', 'delete-primary'];
 
-function databaseKind(settings: ClusterOptions['settings']): DatabaseKind {
-  const database = settings?.database ?? 'patroni';
-  if (database !== 'patroni' && database !== 'cnpg') {
-    throw errors.SLO_ERR_CLI_USAGE(`--set database=${String(database)}: must be patroni or cnpg`,
-      'patroni (PostgreSQL HA by Patroni on this machine, the default) or cnpg (CloudNativePG in the cluster, as on kind and staging)');
+/**
+ * The database settings: CloudNativePG is the only way the embedded cluster runs PostgreSQL (`database`
+ * may still say `cnpg`; Patroni on the host is gone), and `failoverMode` picks the kube adapter's failover.
+ */
+function failoverMode(settings: ClusterOptions['settings']): string {
+  const database = settings?.database;
+  if (database !== undefined && database !== 'cnpg') {
+    throw errors.SLO_ERR_CLI_USAGE(`--set database=${String(database)}: the embedded cluster runs PostgreSQL with CloudNativePG only`,
+      'drop --set database (Patroni on the host was removed; the Cluster is the same as on kind and staging)');
   }
-  const mode = settings?.failoverMode;
-  if (mode !== undefined) {
-    if (database !== 'cnpg') throw errors.SLO_ERR_CLI_USAGE(`--set failoverMode=${String(mode)}: only with --set database=cnpg`, 'the Patroni database fails over one way: its primary\'s node is killed');
-    if (!FAILOVER_MODES.includes(String(mode))) throw errors.SLO_ERR_CLI_USAGE(`--set failoverMode=${String(mode)}: must be one of ${FAILOVER_MODES.join(', ')}`);
-  }
-  return database;
+  const mode = String(settings?.failoverMode ?? 'promote');
+  if (!FAILOVER_MODES.includes(mode)) throw errors.SLO_ERR_CLI_USAGE(`--set failoverMode=${mode}: must be one of ${FAILOVER_MODES.join(', ')}`);
+  return mode;
 }
 
 /**
@@ -107,21 +101,20 @@ export class EmbeddedCluster implements Cluster {
   private readonly stateDir: string;
   private readonly preStopSleepS: number | undefined;
   private kube: KubeCluster | undefined;
-  private database: LocalDatabase | undefined;
   private layout: Layout | undefined;
   private downPromise: Promise<void> | undefined;
   private telemetryEnv: Record<string, string> = {};
-  /** The node's address: pods reach the harness (its OTLP receiver) and the database there. */
+  /** The node's address: pods reach the harness (its OTLP receiver) there. */
   readonly telemetryHost: string | undefined = pickNodeIp(networkInterfaces());
   /** The image the Deployment runs now (a rollout tags it with the new version). */
   private image: string | undefined;
-  private readonly databaseKind: DatabaseKind;
+  private readonly failoverMode: string;
   /** CloudNativePG's version and the operand image once installed (provenance). */
   private cnpgVersion: string | undefined;
 
   constructor(private readonly ctx: ClusterContext, private readonly options: ClusterOptions) {
     this.stateDir = String(options.settings?.stateDir ?? STATE_DIR);
-    this.databaseKind = databaseKind(options.settings);
+    this.failoverMode = failoverMode(options.settings);
     const preStop = options.settings?.preStopSleepS;
     if (preStop !== undefined) {
       if (!/^\d+$/.test(String(preStop))) throw errors.SLO_ERR_CLI_USAGE(`--set preStopSleepS=${String(preStop)}: must be whole seconds, 0 or more`, 'e.g. --set preStopSleepS=0 to deploy without the preStop hook');
@@ -167,17 +160,10 @@ export class EmbeddedCluster implements Cluster {
     mkdirSync(this.stateDir, { recursive: true });
     writeFileSync(join(this.stateDir, OWNER_FILE), JSON.stringify({ pid: process.pid, runDir: resolve(this.ctx.runDir) } satisfies Owner));
     try {
-      // Patroni's database first (its URL goes into the service's Secret); ~13 s beside the cluster's ~40 s.
-      // CloudNativePG's comes up in the cluster before the service, which then finds the operator's Secret.
-      if (this.databaseKind === 'patroni') {
-        this.database = await startDatabase({ runDir: this.ctx.runDir, timeline: this.ctx.timeline, signal: this.ctx.signal, log: this.ctx.log }, { extraBind: ip });
-      }
-      const database = this.databaseKind === 'cnpg'
-        ? [cnpgStep(layout, { managerBinary: paths['cnpg-manager'] ?? join(binDir, 'cnpg-manager'), log: this.ctx.log, onInstalled: (version, image) => { this.cnpgVersion = `${version}, PostgreSQL image ${image}`; } })]
-        : [];
+      // The database comes up in the cluster before the service, which then finds the operator's Secret.
+      const database = cnpgStep(layout, { managerBinary: paths['cnpg-manager'] ?? join(binDir, 'cnpg-manager'), log: this.ctx.log, onInstalled: (version, image) => { this.cnpgVersion = `${version}, PostgreSQL image ${image}`; } });
       const app = referenceAppStep(layout, {
         workload: this.workload(),
-        ...(this.database ? { databaseUrl: this.database.urlVia(ip) } : {}),
         version: this.options.version ?? 'v1',
         env: { ...this.options.env, ...this.telemetryEnv },
         ...(this.options.replicas ? { replicas: this.options.replicas.initial } : {}),
@@ -185,11 +171,11 @@ export class EmbeddedCluster implements Cluster {
         ...(this.preStopSleepS !== undefined ? { preStopSleepS: this.preStopSleepS } : {}),
         log: this.ctx.log,
       }, (image) => { this.image = image; });
-      await runSteps(steps(layout, this.options, [...database, app]), { log: this.ctx.log, signal: this.ctx.signal });
+      await runSteps(steps(layout, this.options, [database, app]), { log: this.ctx.log, signal: this.ctx.signal });
       const settings = parseKubeSettings({
         kubeconfig: layout.adminKubeconfig, namespace: APP_NAMESPACE, deployment: APP_DEPLOYMENT, container: APP_CONTAINER, serviceUrl: APP_URL,
         // The kube adapter observes the Cluster's roles (db.role) and fails it over, as on staging.
-        ...(this.databaseKind === 'cnpg' ? { cnpgCluster: CNPG_CLUSTER, failoverMode: String(this.options.settings?.failoverMode ?? 'promote') } : {}),
+        cnpgCluster: CNPG_CLUSTER, failoverMode: this.failoverMode,
       });
       this.kube = new KubeCluster(this.ctx, settings, loadKubeConfig(settings));
       await this.kube.up();
@@ -221,8 +207,7 @@ export class EmbeddedCluster implements Cluster {
     }
     if (!existsSync(this.stateDir)) return;
     this.ctx.log(`embedded: tearing down a cluster left by ${owner?.runDir ?? 'an earlier run'}`);
-    const left = await tearDownState(this.stateDir, this.ctx.log);
-    if (left) await reapDatabase(left.runDir);
+    await tearDownState(this.stateDir, this.ctx.log);
   }
 
   /** The pods send their traces to the harness's receiver on the node's address (telemetryHost). */
@@ -241,18 +226,15 @@ export class EmbeddedCluster implements Cluster {
       // Before the node goes: its teardown removes the kubelet's log files.
       if (this.layout) collectPodLogs(this.layout.podLogs, APP_NAMESPACE, this.podLogsDir());
       // The operator's log says what it waited for in a failover (the instances' logs are in APP_NAMESPACE).
-      if (this.layout && this.databaseKind === 'cnpg') collectPodLogs(this.layout.podLogs, CNPG_NAMESPACE, join(this.ctx.runDir, 'cluster', 'cnpg-operator'));
-      await this.database?.stop();
-      this.database = undefined;
+      if (this.layout) collectPodLogs(this.layout.podLogs, CNPG_NAMESPACE, join(this.ctx.runDir, 'cluster', 'cnpg-operator'));
       if (this.layout) await tearDownState(this.stateDir, this.ctx.log);
     })();
     return this.downPromise;
   }
 
+  /** The kube adapter checks the namespace allows what the suite will do (a failover included), as on staging. */
   preflight(actions: readonly ('rollout' | 'kill' | 'failover' | 'scale')[]): Promise<void> {
-    // Patroni's database is not the kube adapter's: it has no failover hook, and needs none here.
-    // CloudNativePG's is: the kube adapter checks the namespace allows a failover, as on staging.
-    return this.delegate().preflight(this.databaseKind === 'cnpg' ? actions : actions.filter((a) => a !== 'failover'));
+    return this.delegate().preflight(actions);
   }
 
   /** Tags the image with the new version (nothing can pull it), then rolls the Deployment to it. */
@@ -285,18 +267,14 @@ export class EmbeddedCluster implements Cluster {
   }
 
   failover(): Promise<void> {
-    if (this.databaseKind === 'cnpg') {
-      const failover = this.delegate().failover;
-      if (!failover) throw errors.SLO_ERR_ENV_PROCESS_FAILED('the kube adapter has no CloudNativePG failover');
-      return failover();
-    }
-    return this.requireDatabase().failover();
+    const failover = this.delegate().failover;
+    if (!failover) throw errors.SLO_ERR_ENV_PROCESS_FAILED('the kube adapter has no CloudNativePG failover');
+    return failover();
   }
 
-  /** The durability audit, against whichever database the service wrote to. */
+  /** The durability audit, in the database the service wrote to. */
   async missingOrders(ids: readonly string[]): Promise<string[]> {
-    if (this.databaseKind === 'cnpg') return missingOrders(await this.cnpgUrlFromHost(), ids);
-    return this.requireDatabase().missingOrders(ids);
+    return missingOrders(await this.cnpgUrlFromHost(), ids);
   }
 
   /**
@@ -315,16 +293,14 @@ export class EmbeddedCluster implements Cluster {
     return url.toString();
   }
 
-  /** The run folder's cluster and database, when that run still owns them. */
+  /** The run folder's cluster (its database with it), when that run still owns it. */
   async reap(runDir: string): Promise<string> {
     const owner = readOwner(this.stateDir);
-    let cluster = 'no embedded cluster';
     if (owner && resolve(owner.runDir) === resolve(runDir) && !processAlive(owner.pid)) {
       await tearDownState(this.stateDir, this.ctx.log);
-      cluster = 'the embedded cluster';
+      return `reaped the embedded cluster left in ${runDir}`;
     }
-    const database = await reapDatabase(runDir);
-    return `reaped ${cluster} and ${database} database processes left in ${runDir}`;
+    return `no embedded cluster of ${runDir} was left to reap`;
   }
 
   async versions(): Promise<Record<string, string>> {
@@ -338,11 +314,6 @@ export class EmbeddedCluster implements Cluster {
   private requireLayout(): Layout {
     if (!this.layout) throw errors.SLO_ERR_ENV_PROCESS_FAILED('the embedded cluster is not up');
     return this.layout;
-  }
-
-  private requireDatabase(): LocalDatabase {
-    if (!this.database) throw errors.SLO_ERR_ENV_PROCESS_FAILED('the database is not up');
-    return this.database;
   }
 }
 

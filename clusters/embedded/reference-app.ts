@@ -21,8 +21,6 @@ export const APP_CONTAINER = 'app';
 export const APP_NODE_PORT = 30080;
 export const APP_URL = `http://127.0.0.1:${APP_NODE_PORT}`;
 const OVERLAY = join(REFERENCE_APP_DIR, 'k8s', 'overlays', 'embedded');
-/** The Secret the base Deployment reads DATABASE_URL from (CloudNativePG's name for it). */
-const DATABASE_SECRET = 'orders-db-app';
 
 /**
  * What runs in the Deployment: the reference service (its image built here), a user's command run on
@@ -35,11 +33,6 @@ export type Workload =
 
 export interface ReferenceAppInput {
   workload: Workload;
-  /**
-   * postgres:// URL the pods reach (the node's address, not 127.0.0.1), written into the Secret; absent when
-   * CloudNativePG runs the database (cnpg.ts): the operator writes that Secret itself.
-   */
-  databaseUrl?: string;
   /** Version the service starts at: the image tag and APP_VERSION. */
   version: string;
   /** Extra environment for every replica (e.g. OTEL_*). */
@@ -185,14 +178,6 @@ export function compressHpa<T extends HpaObject>(object: T, timeScale: number | 
   return { ...object, spec: { ...object.spec, behavior: { ...behavior, ...(scaleUp ? { scaleUp } : {}), ...(scaleDown ? { scaleDown } : {}) } } };
 }
 
-export function secretObject(databaseUrl: string): object {
-  return {
-    apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
-    metadata: { name: DATABASE_SECRET, namespace: APP_NAMESPACE },
-    stringData: { uri: databaseUrl },
-  };
-}
-
 export function referenceAppStep(layout: Layout, input: ReferenceAppInput, onImage: (ref: string) => void = () => undefined): Step {
   return {
     name: 'reference-app',
@@ -203,7 +188,7 @@ export function referenceAppStep(layout: Layout, input: ReferenceAppInput, onIma
       const rendered = await kubectl(layout, ['kustomize', OVERLAY]);
       if (rendered.exitCode !== 0) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`kubectl kustomize ${OVERLAY} failed: ${(rendered.all ?? '').trim()}`);
       const objects = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as KubeObject).filter(Boolean);
-      const namespaceFirst = [...objects.filter((o) => o.kind === 'Namespace'), ...(input.databaseUrl !== undefined ? [secretObject(input.databaseUrl)] : []), ...customise(objects.filter((o) => o.kind !== 'Namespace'), { ...input, image }).map((o) => compressHpa(o as HpaObject & KubeObject, input.timeScale))];
+      const namespaceFirst = [...objects.filter((o) => o.kind === 'Namespace'), ...customise(objects.filter((o) => o.kind !== 'Namespace'), { ...input, image }).map((o) => compressHpa(o as HpaObject & KubeObject, input.timeScale))];
       for (const object of namespaceFirst) {
         // One object at a time, namespace first: a List would race the namespace's creation.
         const applied = await kubectl(layout, ['apply', '-f', '-'], JSON.stringify(object));

@@ -10,7 +10,7 @@ import { metricResolutionS } from './addons.ts';
 import { parseLdd, REFERENCE_APP_DIR } from './app-image.ts';
 import { hpaClockArgs } from './controller-manager.ts';
 import { collectPodLogs, criLogText } from './pod-logs.ts';
-import { compressHpa, customise, repositoryOf, secretObject, signalForwarding } from './reference-app.ts';
+import { compressHpa, customise, repositoryOf, signalForwarding } from './reference-app.ts';
 import { stuckContainer } from './stuck-pods.ts';
 import { kubernetesBinDir } from './build.ts';
 
@@ -67,10 +67,6 @@ describe('the embedded overlay, customised per run', () => {
     ]));
     expect(pod.volumes).toContainEqual({ name: 'app-folder', hostPath: { path: '/home/me/app', type: 'Directory' } });
     expect(pod.securityContext).toMatchObject({ runAsUser: 1001, runAsGroup: 1001, runAsNonRoot: true });
-  });
-
-  it('writes the database Secret the base Deployment reads', () => {
-    expect(secretObject('postgres://app:x@192.0.2.2:5432/app')).toMatchObject({ kind: 'Secret', metadata: { name: 'orders-db-app', namespace: 'slo-reference' }, stringData: { uri: 'postgres://app:x@192.0.2.2:5432/app' } });
   });
 });
 

@@ -1,5 +1,5 @@
-// Debian packages the local target needs (PostgreSQL, Patroni, etcd, HAProxy, Chromium for the
-// report tests). Presence is judged by the binary each package provides, since that is what the harness
+// Debian packages the local target needs (PostgreSQL for the database image, Chromium for the report
+// tests). Presence is judged by the binary each package provides, since that is what the harness
 // runs; as root the missing ones are installed with apt-get, otherwise the exact command is printed.
 import { existsSync, readdirSync } from 'node:fs';
 import { execa } from 'execa';
@@ -8,10 +8,6 @@ import { errors } from '../../contract/errors.ts';
 /** The file each known package provides that the harness actually uses. */
 export const PACKAGE_BINARIES: Readonly<Record<string, string>> = {
   'postgresql-15': '/usr/lib/postgresql/15/bin/postgres',
-  patroni: '/usr/bin/patroni',
-  'etcd-server': '/usr/bin/etcd',
-  'etcd-client': '/usr/bin/etcdctl',
-  haproxy: '/usr/sbin/haproxy',
   chromium: '/usr/bin/chromium',
 };
 

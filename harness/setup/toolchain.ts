@@ -5,8 +5,12 @@ import { DEBIAN_PACKAGES as EMBEDDED_CLUSTER_PACKAGES } from '../../clusters/emb
 import { ensureDebianPackages } from './debian.ts';
 import { ensureKustomize } from './kustomize.ts';
 
-/** The embedded target's database on this machine (PostgreSQL HA by Patroni behind HAProxy). Chromium only for the tests (the HTML report is checked in a real browser). */
-export const LOCAL_TARGET_PACKAGES = ['postgresql-15', 'patroni', 'etcd-server', 'etcd-client', 'haproxy'] as const;
+/**
+ * PostgreSQL 15 from Debian: the embedded cluster's operand image is built from it (CloudNativePG runs it),
+ * and the reference service's tests and benches start it directly. Chromium only for the tests (the HTML
+ * report is checked in a real browser).
+ */
+export const LOCAL_TARGET_PACKAGES = ['postgresql-15'] as const;
 export const TEST_ONLY_PACKAGES = ['chromium'] as const;
 
 export interface Toolchain {
@@ -16,7 +20,7 @@ export interface Toolchain {
 export interface ToolchainOptions {
   log: (line: string) => void;
   forTests?: boolean;
-  /** The embedded target: its database runs on this machine. */
+  /** The embedded target: its database image is built from this machine's PostgreSQL. */
   needsLocalTarget?: boolean;
   /** The embedded Kubernetes cluster: containerd, runc, the CNI plugins, iptables... (its own build is its own). */
   needsEmbeddedCluster?: boolean;

@@ -8,7 +8,7 @@ const UNDEFINED_TABLE = '42P01';
 /**
  * Returns the ids (as given, first occurrence order, without duplicates) that are not in `orders`. A missing
  * table means nothing was ever stored, so every id is missing. Connection failures are retried for a while,
- * because the audit may run right after a failover while HAProxy still switches over.
+ * because the audit may run right after a failover while the `-rw` Service still moves to the new primary.
  */
 export async function missingOrders(url: string, ids: readonly string[], retryForMs = 20_000): Promise<string[]> {
   const unique = [...new Set(ids)];
