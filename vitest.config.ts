@@ -6,7 +6,7 @@ export default defineConfig({
     exclude: ['**/node_modules/**', 'runs/**', '.tools/**', '**/*.e2e.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Real PostgreSQL, HAProxy and k6 share two cores; parallel files would measure each other.
+    // Real Kubernetes, PostgreSQL and the load engine share two cores; parallel files would measure each other.
     fileParallelism: false,
   },
 });

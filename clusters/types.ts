@@ -52,6 +52,11 @@ export interface Cluster {
    * data", so it is refused before any load. Absent means the target observes its autoscaler.
    */
   readonly observesReplicas?: boolean;
+  /**
+   * Before anything is started or written: throws (exit 2) when the target's settings cannot carry out an
+   * action the suite asks for (e.g. a database failover with a single database instance).
+   */
+  refuseActions?(actions: readonly ('rollout' | 'kill' | 'failover' | 'scale')[]): void;
   /** Before anything is started or written: throws when a program the target needs is missing (exit 3). */
   checkEnvironment?(): Promise<void>;
   /** Before any load: throws when the suite's actions cannot or may not run here (e.g. no disruption opt-in). */

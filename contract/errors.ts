@@ -54,7 +54,7 @@ export const errors = {
   SLO_ERR_DISRUPTION_NOT_ALLOWED: define('SLO_ERR_DISRUPTION_NOT_ALLOWED', 2, 'A destructive action targets a namespace that has not opted in.'),
 
   // The environment broke: exit 3
-  SLO_ERR_ENV_MISSING_TOOL: define('SLO_ERR_ENV_MISSING_TOOL', 3, 'A required program (k6, PostgreSQL, HAProxy, ...) is missing and cannot be installed here.'),
+  SLO_ERR_ENV_MISSING_TOOL: define('SLO_ERR_ENV_MISSING_TOOL', 3, 'A required program (k6, PostgreSQL, containerd, ...) is missing and cannot be installed here.'),
   SLO_ERR_ENV_INSTALL_FAILED: define('SLO_ERR_ENV_INSTALL_FAILED', 3, 'Installing a required program failed.'),
   SLO_ERR_ENV_PROCESS_FAILED: define('SLO_ERR_ENV_PROCESS_FAILED', 3, 'A process the environment needs exited or never became ready.'),
   SLO_ERR_ENV_TIMEOUT: define('SLO_ERR_ENV_TIMEOUT', 3, 'The environment did not become ready in time.'),

@@ -13,6 +13,7 @@ const ACTION_ABILITY = { kill: 'killPod', rollout: 'rollout', failover: 'failove
 
 /** Refuses, before anything starts, a suite whose actions the target cannot carry out or whose scaling it cannot see. */
 export function assertActionsSupported(cluster: Cluster, suite: ResolvedSuite): void {
+  cluster.refuseActions?.([...new Set(suite.steps.flatMap((s) => s.actions.map((a) => a.do)))]);
   for (const step of suite.steps) {
     for (const action of step.actions) {
       const ability = ACTION_ABILITY[action.do];

@@ -15,6 +15,9 @@ describe('the embedded target\'s database setting', () => {
     [['run', '--set', 'database=patroni'], /^SLO_ERR_CLI_USAGE: --set database=patroni: the embedded cluster runs PostgreSQL with CloudNativePG only \(drop --set database/],
     [['up', '--set', 'failoverMode=switchover'], /^SLO_ERR_CLI_USAGE: --set failoverMode=switchover: must be one of promote, delete-primary$/],
     [['run', '--set', 'database=cnpg', '--set', 'failoverMode=none'], /^SLO_ERR_CLI_USAGE: --set failoverMode=none: must be one of promote, delete-primary$/],
+    [['up', '--set', 'databaseInstances=4'], /^SLO_ERR_CLI_USAGE: --set databaseInstances=4: must be a whole number from 1 to 3 \(/],
+    // The default suite has a failover step: one instance has nothing to fail over to.
+    [['run', '--set', 'databaseInstances=1'], /^SLO_ERR_CLI_USAGE: --set databaseInstances=1: the suite has a failover step, and a single instance has no standby to fail over to \(/],
   ])('%j: one line, exit 2, nothing written', async (args, line) => {
     const result = await execa(process.execPath, [join(ROOT, 'bin', 'slo.js'), ...args, '--cluster', 'local', '--out', join(out, 'runs')], { reject: false, cwd: ROOT, env: { CI: '' } });
     expect(result.exitCode).toBe(2);

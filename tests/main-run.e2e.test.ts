@@ -1,5 +1,5 @@
 // The README's main command, end to end, as a new user runs it: `slo run` with no flags on the local target
-// (reference service, HA PostgreSQL, HAProxy, Prometheus, real k6), about four minutes. Behind
+// (a real single-node Kubernetes, the reference service, CloudNativePG, the embedded load engine), about eight minutes. Behind
 // `npm run test:e2e`. It asserts what must hold on any machine: a valid, completed run, all four reports,
 // an exit code that matches the verdicts, and the fault verdicts that do not depend on the machine's speed.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';

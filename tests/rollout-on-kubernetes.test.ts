@@ -16,7 +16,7 @@ describe.runIf(root)('a rollout on the real cluster', () => {
     // Without the preStop sleep nothing holds SIGTERM back until kube-proxy has dropped the pod's endpoint:
     // the process is gone while connections still reach it.
     const command = `STAND_IN_ON_SIGTERM=exit STAND_IN_CPU=sleep ${standInCommand()}`;
-    const run = await sloRun(runs, 'no-drain', ['--profile', 'check', '--config', join(ROOT, 'tests', 'fixtures', 'rollout-only.yaml'), '--app', command, '--set', 'preStopSleepS=0']);
+    const run = await sloRun(runs, 'no-drain', ['--profile', 'check', '--config', join(ROOT, 'tests', 'fixtures', 'rollout-only.yaml'), '--app', command, '--set', 'preStopSleepS=0', '--set', 'databaseInstances=1']);
     expect(run.exitCode, run.output).toBe(1);
     expect(run.summary.failed).toContain('rollout.failedRequests');
     // The rollout itself happened the Kubernetes way and completed; the service dropped what was in flight.

@@ -47,7 +47,7 @@ describe.runIf(root)('distributed load on the embedded cluster: three runner pod
 
   it('3 runners: the asked rate within 2 %, three runner ids every second, acknowledged orders kept, judged once', async () => {
     writeFileSync(join(work, 'steady.yaml'), spec(40));
-    const run = await slo(['run', '--cluster', 'embedded', '--config', join(work, 'steady.yaml'), '--out', join(work, 'runs'), '--quiet', '--set', 'runnerStartS=10']);
+    const run = await slo(['run', '--cluster', 'embedded', '--config', join(work, 'steady.yaml'), '--out', join(work, 'runs'), '--quiet', '--set', 'runnerStartS=10', '--set', 'databaseInstances=1']);
     // A missed latency SLO on a busy machine is exit 1; the load itself must be valid.
     expect([0, 1], `${run.stdout}\n${run.stderr}`).toContain(run.exitCode);
     const runDir = runDirOf(run.stdout);
@@ -75,7 +75,7 @@ describe.runIf(root)('distributed load on the embedded cluster: three runner pod
 
   it('a runner pod killed mid-run: the run is invalid (exit 3) and no runner is left behind', async () => {
     writeFileSync(join(work, 'long.yaml'), spec(90));
-    const run = slo(['run', '--cluster', 'embedded', '--config', join(work, 'long.yaml'), '--out', join(work, 'runs'), '--quiet', '--set', 'runnerStartS=10']);
+    const run = slo(['run', '--cluster', 'embedded', '--config', join(work, 'long.yaml'), '--out', join(work, 'runs'), '--quiet', '--set', 'runnerStartS=10', '--set', 'databaseInstances=1']);
     let exited = false;
     void run.finally(() => { exited = true; });
     const selector = ['-n', APP_NAMESPACE, '-l', RUNNERS_LABEL];

@@ -127,6 +127,12 @@ describe('storage and the Cluster on the embedded node', () => {
       storage: { size: '1Gi', storageClass: 'slo-local' },
       resources: { requests: { cpu: '40m' } },
     });
+    // One instance (`--set databaseInstances=1`): no standby, so no synchronous replication to hold writes.
+    const [, single] = clusterObjects(objects, 'localhost/slo-postgresql:15.20', 1);
+    expect(single?.spec).toMatchObject({ instances: 1, imageName: 'localhost/slo-postgresql:15.20', bootstrap: { initdb: { database: 'app' } } });
+    expect(single?.spec?.postgresql).not.toHaveProperty('synchronous');
+    // Two keep the base's quorum of one standby.
+    expect(clusterObjects(objects, 'x', 2)[1]?.spec).toMatchObject({ instances: 2, postgresql: { synchronous: { number: 1 } } });
   });
 
   it('is healthy only with every instance ready and a primary', () => {

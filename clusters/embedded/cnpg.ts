@@ -130,10 +130,21 @@ export function storageObjects(layout: Layout, volumesDir: string, count = VOLUM
   return [storageClass, ...volumes];
 }
 
-/** The overlay's Cluster (and its Namespace) with the operand image built here (pure). */
-export function clusterObjects(rendered: readonly KubeObject[], imageName: string): KubeObject[] {
+/**
+ * The overlay's Cluster (and its Namespace) with the operand image built here and, when asked, another number
+ * of instances (pure). A single instance drops synchronous replication: with no standby to confirm a commit,
+ * `dataDurability: required` would hold every write.
+ */
+export function clusterObjects(rendered: readonly KubeObject[], imageName: string, instances?: number): KubeObject[] {
   const namespace = rendered.filter((o) => o.kind === 'Namespace');
-  const clusters = rendered.filter((o) => o.kind === 'Cluster' && o.metadata.name === CNPG_CLUSTER).map((o) => ({ ...o, spec: { ...o.spec, imageName } }));
+  const clusters = rendered.filter((o) => o.kind === 'Cluster' && o.metadata.name === CNPG_CLUSTER).map((o) => {
+    const spec: Record<string, unknown> = { ...o.spec, imageName, ...(instances !== undefined ? { instances } : {}) };
+    if (instances === 1 && spec.postgresql && typeof spec.postgresql === 'object') {
+      const { synchronous: _synchronous, ...postgresql } = spec.postgresql as Record<string, unknown>;
+      spec.postgresql = postgresql;
+    }
+    return { ...o, spec };
+  });
   if (clusters.length !== 1) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`the ${CNPG_OVERLAY} overlay has no CloudNativePG Cluster ${CNPG_CLUSTER}`);
   return [...namespace, ...clusters];
 }
@@ -155,6 +166,8 @@ export interface CnpgStepInput {
   /** The manager built from source (binaries.ts `cnpg-manager`). */
   managerBinary: string;
   log: (line: string) => void;
+  /** PostgreSQL instances (default: the overlay's, i.e. the base's 3). */
+  instances?: number;
   /** Called with the operator's version and the operand image once installed (provenance). */
   onInstalled?: (version: string, operandImage: string) => void;
 }
@@ -198,7 +211,7 @@ export function cnpgStep(layout: Layout, input: CnpgStepInput): Step {
 
       const rendered = await kubectl(layout, ['kustomize', CNPG_OVERLAY]);
       if (rendered.exitCode !== 0) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`kubectl kustomize ${CNPG_OVERLAY} failed: ${(rendered.all ?? '').trim()}`);
-      const cluster = clusterObjects(parseAllDocuments(rendered.stdout).map((d) => d.toJS() as KubeObject).filter(Boolean), operand.ref);
+      const cluster = clusterObjects(parseAllDocuments(rendered.stdout).map((d) => d.toJS() as KubeObject).filter(Boolean), operand.ref, input.instances);
       const instances = Number((cluster.at(-1)?.spec as { instances?: number } | undefined)?.instances ?? 1);
       // The operator's webhooks answer a little after its pod is ready (kube-proxy writes the Service's rules
       // when it sees the endpoint): the Cluster is applied again until they do.

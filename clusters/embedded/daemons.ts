@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors } from '../../contract/errors.ts';
+import { inCgroup } from './system-cgroup.ts';
 import { sleep } from '../wait.ts';
 
 export interface DaemonSpec {
@@ -14,6 +15,8 @@ export interface DaemonSpec {
   logDir: string;
   pidDir: string;
   env?: Record<string, string>;
+  /** A cgroup folder to start the program in (system-cgroup.ts); the root cgroup when absent. */
+  cgroup?: string;
 }
 
 export function pidFile(pidDir: string, name: string): string {
@@ -25,7 +28,8 @@ export function startDaemon(spec: DaemonSpec): number {
   mkdirSync(spec.pidDir, { recursive: true });
   const log = openSync(join(spec.logDir, `${spec.name}.log`), 'a');
   try {
-    const child = spawn(spec.binary, spec.args, {
+    const { command, args } = spec.cgroup ? inCgroup(spec.cgroup, spec.binary, spec.args) : { command: spec.binary, args: [...spec.args] };
+    const child = spawn(command, args, {
       detached: true,
       stdio: ['ignore', log, log],
       env: { ...process.env, ...spec.env },

@@ -1,0 +1,36 @@
+// The node's programs' cgroup, for real (root only): a program started through inCgroup is in the group
+// from the start, under its own pid, with what it forks; the step sets system.slice's weight and removes the
+// group at teardown, ending what was left in it.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inCgroup, systemCgroupDir, systemCgroupStep, weightSetting } from './system-cgroup.ts';
+
+const root = process.getuid?.() === 0;
+const dir = systemCgroupDir().replace(/slo-embedded\.system$/, `slo-embedded.test-${process.pid}`);
+const ctx = { log: () => undefined, signal: new AbortController().signal };
+const step = systemCgroupStep(dir);
+afterAll(async () => { await step.down(ctx); });
+
+describe.runIf(root)('the node\'s programs\' cgroup', () => {
+  it('starts a program inside the group (children too), at system.slice\'s weight, and removes the group at teardown', async () => {
+    await step.up(ctx);
+    const weight = weightSetting(dir);
+    if (existsSync(weight.file)) expect(readFileSync(weight.file, 'utf8').trim()).toBe(weight.value);
+    // A shell that forks a sleep, as containerd forks its shims.
+    const { command, args } = inCgroup(dir, '/bin/sh', ['-c', 'sleep 30 & wait']);
+    const child = spawn(command, args, { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const pid = child.pid!;
+    expect(readlinkSync(`/proc/${pid}/exe`)).toBe(realpathSync('/bin/sh')); // exec'd under the same pid
+    const inGroup = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    expect(inGroup).toContain(pid);
+    expect(inGroup).toHaveLength(2); // the program and the sleep it forked
+    // Teardown with the processes still there: it ends them and removes the group.
+    await step.down(ctx);
+    expect(existsSync(dir)).toBe(false);
+    await exited;
+  }, 20_000);
+});
