@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors } from '../../contract/errors.ts';
-import { inCgroup } from './system-cgroup.ts';
+import { moveIntoCgroup } from './system-cgroup.ts';
 import { sleep } from '../wait.ts';
 
 export interface DaemonSpec {
@@ -28,14 +28,14 @@ export function startDaemon(spec: DaemonSpec): number {
   mkdirSync(spec.pidDir, { recursive: true });
   const log = openSync(join(spec.logDir, `${spec.name}.log`), 'a');
   try {
-    const { command, args } = spec.cgroup ? inCgroup(spec.cgroup, spec.binary, spec.args) : { command: spec.binary, args: [...spec.args] };
-    const child = spawn(command, args, {
+    const child = spawn(spec.binary, spec.args, {
       detached: true,
       stdio: ['ignore', log, log],
       env: { ...process.env, ...spec.env },
     });
     if (child.pid === undefined) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`${spec.name} did not start (${spec.binary})`);
     child.unref();
+    if (spec.cgroup) moveIntoCgroup(spec.cgroup, child.pid);
     // The kernel names the executable by its real path (/proc/<pid>/exe): a binary reached through a
     // symlinked folder must be recorded the same way, or the daemon would look gone and never be stopped.
     writeFileSync(pidFile(spec.pidDir, spec.name), `${child.pid}\n${realpathSync(spec.binary)}\n`);

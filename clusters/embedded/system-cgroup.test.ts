@@ -1,11 +1,11 @@
-// The node's programs' cgroup, for real (root only): a program started through inCgroup is in the group
-// from the start, under its own pid, with what it forks; the step sets system.slice's weight and removes the
+// The node's programs' cgroup, for real (root only): a program moved in right after its start is in the
+// group with what it forks afterwards; the step sets system.slice's weight and removes the
 // group at teardown, ending what was left in it.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { inCgroup, systemCgroupDir, systemCgroupStep, weightSetting } from './system-cgroup.ts';
+import { moveIntoCgroup, systemCgroupDir, systemCgroupStep, weightSetting } from './system-cgroup.ts';
 
 const root = process.getuid?.() === 0;
 const dir = systemCgroupDir().replace(/slo-embedded\.system$/, `slo-embedded.test-${process.pid}`);
@@ -18,13 +18,12 @@ describe.runIf(root)('the node\'s programs\' cgroup', () => {
     await step.up(ctx);
     const weight = weightSetting(dir);
     if (existsSync(weight.file)) expect(readFileSync(weight.file, 'utf8').trim()).toBe(weight.value);
-    // A shell that forks a sleep, as containerd forks its shims.
-    const { command, args } = inCgroup(dir, '/bin/sh', ['-c', 'sleep 30 & wait']);
-    const child = spawn(command, args, { stdio: 'ignore' });
+    // A shell that later forks a sleep, as containerd forks its shims when asked.
+    const child = spawn('/bin/sh', ['-c', 'sleep 0.2; sleep 30 & wait'], { stdio: 'ignore' });
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 300));
     const pid = child.pid!;
-    expect(readlinkSync(`/proc/${pid}/exe`)).toBe(realpathSync('/bin/sh')); // exec'd under the same pid
+    moveIntoCgroup(dir, pid);
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const inGroup = readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
     expect(inGroup).toContain(pid);
     expect(inGroup).toHaveLength(2); // the program and the sleep it forked

@@ -25,12 +25,12 @@ export function weightSetting(dir: string): { file: string; value: string } {
 }
 
 /**
- * argv that starts `binary` inside the group: a shell moves itself in, then execs the program, so the
- * program and everything it forks (containerd's shims and runc) is in the group from its first instruction,
- * under the same pid.
+ * Moves a process that has just been started into the group, all its threads with it; what it forks from
+ * then on (containerd's shims and runc) starts there too. Called right after spawn, before the daemon has
+ * had a reason to fork anything.
  */
-export function inCgroup(dir: string, binary: string, args: readonly string[]): { command: string; args: string[] } {
-  return { command: '/bin/sh', args: ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir, binary, ...args] };
+export function moveIntoCgroup(dir: string, pid: number): void {
+  writeFileSync(join(dir, 'cgroup.procs'), String(pid));
 }
 
 function members(dir: string): number[] {
