@@ -1,13 +1,12 @@
 // What a Kubernetes node changes on the machine, read in one go, so a test can say "after down, the host is
 // as it was": kernel settings, mount propagation, links, routes, KUBE-/CNI- iptables chains, host folders,
-// kubepods and node-programs cgroups and containerd shims of the embedded cluster.
+// kubepods cgroups and containerd shims of the embedded cluster.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { execa } from 'execa';
 import { readMounts } from '../clusters/embedded/mounts.ts';
 import { HOST_FOLDERS } from '../clusters/embedded/node-settings.ts';
 import { readSysctls } from '../clusters/embedded/sysctls.ts';
-import { systemCgroupDir } from '../clusters/embedded/system-cgroup.ts';
 
 function processesMatching(text: string): string[] {
   return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
@@ -28,7 +27,7 @@ export async function hostState() {
     routes: (await execa('ip', ['route'])).stdout,
     iptables: [...await chains('iptables-save'), ...await chains('ip6tables-save')],
     folders: HOST_FOLDERS.filter((dir) => existsSync(dir)),
-    cgroups: existsSync('/sys/fs/cgroup/memory/kubepods') || existsSync('/sys/fs/cgroup/kubepods') || existsSync(systemCgroupDir()),
+    cgroups: existsSync('/sys/fs/cgroup/memory/kubepods') || existsSync('/sys/fs/cgroup/kubepods'),
     netns: existsSync('/var/run/netns') ? readdirSync('/var/run/netns').sort() : [],
     clusterProcesses: processesMatching('slo-embedded'),
   };

@@ -16,13 +16,11 @@ import { pkiStep } from './pki.ts';
 import { podsCleanupStep } from './pods.ts';
 import { schedulerStep } from './scheduler.ts';
 import type { Step } from './steps.ts';
-import { systemCgroupStep } from './system-cgroup.ts';
 
 /** `workload` steps (the service) run after CoreDNS, while metrics-server is still starting. */
 export function clusterSteps(layout: Layout, options: ControllerManagerOptions = {}, workload: readonly Step[] = []): Step[] {
   return [
     nodeSettingsStep(layout), // record sysctls and mount propagation; / rshared; guard routes
-    systemCgroupStep(), // one CPU cgroup for the node's programs, as system.slice (undone last: they are all stopped)
     pkiStep(layout), // CA, serving, front-proxy, client certificates; service-account keys
     kubeconfigStep(layout), // admin, controller-manager, scheduler, kubelet, kube-proxy
     etcdStep(layout),

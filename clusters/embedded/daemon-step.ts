@@ -1,13 +1,11 @@
 // The shape most steps share: write a config file or two, start one daemon, wait until its health
 // endpoint answers; teardown stops it and removes what it wrote.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../wait.ts';
 import { assertRunning, runningPid, startDaemon, stopDaemon } from './daemons.ts';
 import { probe, type ProbeOptions } from './health.ts';
 import type { Layout } from './layout.ts';
 import type { Step, StepContext } from './steps.ts';
-import { systemCgroupDir } from './system-cgroup.ts';
 
 export interface DaemonStepSpec {
   name: string;
@@ -36,9 +34,7 @@ export function daemonStep(layout: Layout, spec: DaemonStepSpec): Step {
       await spec.prepare?.(ctx);
       // A second `up` on a live cluster reuses the running daemon instead of failing on its port.
       if (runningPid(layout.pids, spec.name) === undefined) {
-        // In the node's programs' cgroup when the system-cgroup step made it (cluster.ts runs that first).
-        const cgroup = systemCgroupDir();
-        startDaemon({ ...where, binary, args: spec.args, ...(spec.env ? { env: spec.env } : {}), ...(existsSync(cgroup) ? { cgroup } : {}) });
+        startDaemon({ ...where, binary, args: spec.args, ...(spec.env ? { env: spec.env } : {}) });
       }
       const url = spec.healthUrl;
       const ready = spec.ready ?? (() => (url ? probe(url, spec.probe) : Promise.resolve<true>(true)));

@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errors } from '../../contract/errors.ts';
-import { moveIntoCgroup } from './system-cgroup.ts';
 import { sleep } from '../wait.ts';
 
 export interface DaemonSpec {
@@ -15,8 +14,6 @@ export interface DaemonSpec {
   logDir: string;
   pidDir: string;
   env?: Record<string, string>;
-  /** A cgroup folder to start the program in (system-cgroup.ts); the root cgroup when absent. */
-  cgroup?: string;
 }
 
 export function pidFile(pidDir: string, name: string): string {
@@ -35,7 +32,6 @@ export function startDaemon(spec: DaemonSpec): number {
     });
     if (child.pid === undefined) throw errors.SLO_ERR_ENV_PROCESS_FAILED(`${spec.name} did not start (${spec.binary})`);
     child.unref();
-    if (spec.cgroup) moveIntoCgroup(spec.cgroup, child.pid);
     // The kernel names the executable by its real path (/proc/<pid>/exe): a binary reached through a
     // symlinked folder must be recorded the same way, or the daemon would look gone and never be stopped.
     writeFileSync(pidFile(spec.pidDir, spec.name), `${child.pid}\n${realpathSync(spec.binary)}\n`);

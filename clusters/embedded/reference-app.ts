@@ -161,19 +161,27 @@ interface HpaRules { stabilizationWindowSeconds?: number; policies?: HpaPolicy[]
 interface HpaObject { kind: string; spec?: { behavior?: { scaleUp?: HpaRules; scaleDown?: HpaRules } } }
 
 /**
+ * A scale-up policy's period is never compressed below this: the policy exists to bound how many pods start
+ * at once (base/hpa.yaml), and a pod's start does not compress (3-5 s here under load, like the metrics
+ * pipeline's ~15 s). Compressed to 3 s, the quick profile's 5 pods per period started 13 pods within 6 s of
+ * the spike, which took the CPU of the replicas serving it (bench/RESULTS.md).
+ */
+export const SCALE_UP_PERIOD_FLOOR_S = 5;
+
+/**
  * The overlay's HPA with its behavior windows (stabilization, policy periods) multiplied by `timeScale`
  * (pure): what a compressed profile compresses in the HPA itself. Kubernetes allows periods of 1 s up.
  */
 export function compressHpa<T extends HpaObject>(object: T, timeScale: number | undefined): T {
   const behavior = object.spec?.behavior;
   if (object.kind !== 'HorizontalPodAutoscaler' || !behavior || timeScale === undefined || timeScale >= 1) return object;
-  const scale = (seconds: number) => Math.max(1, Math.round(seconds * timeScale));
-  const rules = (r: HpaRules | undefined): HpaRules | undefined => r && {
+  const scale = (seconds: number, floor = 1) => Math.max(Math.min(floor, seconds), Math.round(seconds * timeScale));
+  const rules = (r: HpaRules | undefined, periodFloor = 1): HpaRules | undefined => r && {
     ...r,
     ...(r.stabilizationWindowSeconds ? { stabilizationWindowSeconds: scale(r.stabilizationWindowSeconds) } : {}),
-    ...(r.policies ? { policies: r.policies.map((p) => ({ ...p, periodSeconds: scale(p.periodSeconds) })) } : {}),
+    ...(r.policies ? { policies: r.policies.map((p) => ({ ...p, periodSeconds: scale(p.periodSeconds, periodFloor) })) } : {}),
   };
-  const scaleUp = rules(behavior.scaleUp);
+  const scaleUp = rules(behavior.scaleUp, SCALE_UP_PERIOD_FLOOR_S);
   const scaleDown = rules(behavior.scaleDown);
   return { ...object, spec: { ...object.spec, behavior: { ...behavior, ...(scaleUp ? { scaleUp } : {}), ...(scaleDown ? { scaleDown } : {}) } } };
 }

@@ -74,7 +74,9 @@ describe('compressed profiles compress the HPA the ways Kubernetes allows', () =
   it('scales the behavior windows of the overlay\'s HPA, at least 1 s each', async () => {
     const hpa = (await renderOverlay()).find((o) => o.kind === 'HorizontalPodAutoscaler') as Obj;
     const quick = compressHpa(hpa, 0.1);
-    expect(quick.spec.behavior.scaleUp.policies.map((p: { periodSeconds: number }) => p.periodSeconds)).toEqual([2]);
+    // 15 s x 0.1 would be 2 s: a scale-up period stays at least a pod's start (SCALE_UP_PERIOD_FLOOR_S).
+    expect(quick.spec.behavior.scaleUp.policies.map((p: { periodSeconds: number }) => p.periodSeconds)).toEqual([5]);
+    expect(compressHpa(hpa, 0.5).spec.behavior.scaleUp.policies[0].periodSeconds).toBe(8);
     expect(quick.spec.behavior.scaleDown.stabilizationWindowSeconds).toBe(18) // 180 s x 0.1;
     expect(quick.spec.behavior.scaleDown.policies[0].periodSeconds).toBe(6);
     expect(compressHpa(hpa, 0.001).spec.behavior.scaleDown.policies[0].periodSeconds).toBe(1);
