@@ -28,6 +28,8 @@ const root = process.getuid?.() === 0;
 const KUBECONFIG = join(STATE_DIR, 'admin.kubeconfig');
 
 const kubectl = (args: string[]) => execa(join(kubernetesBinDir(), 'kubectl'), [`--kubeconfig=${KUBECONFIG}`, ...args], { reject: false });
+// The service's pods (the namespace also holds the database's: CloudNativePG's instances).
+const APP_PODS = '-l=app.kubernetes.io/name=slo-reference-app';
 const crictl = (args: string[]) => execa(join(kubernetesBinDir(), 'crictl'), ['--config', join(STATE_DIR, 'crictl.yaml'), ...args], { reject: false });
 
 function slo(args: string[], env: Record<string, string> = {}): ResultPromise<{ reject: false; cwd: string; env: Record<string, string> }> {
@@ -72,19 +74,21 @@ describe.runIf(root)('the embedded cluster: slo up, then a killed harness reaped
   });
 
   it('runs the reference pods as containers (crictl), the pods the API lists', async () => {
-    const pods = JSON.parse((await kubectl(['-n', APP_NAMESPACE, 'get', 'pods', '-o', 'json'])).stdout) as { items: { metadata: { name: string }; status: { phase: string } }[] };
+    const pods = JSON.parse((await kubectl(['-n', APP_NAMESPACE, 'get', 'pods', APP_PODS, '-o', 'json'])).stdout) as { items: { metadata: { name: string }; status: { phase: string } }[] };
     expect(pods.items.map((p) => p.status.phase)).toEqual(['Running', 'Running', 'Running']);
     const listed = JSON.parse((await crictl(['ps', '-o', 'json'])).stdout) as { containers: { metadata: { name: string }; state: string; labels: Record<string, string> }[] };
-    const app = listed.containers.filter((c) => c.labels['io.kubernetes.pod.namespace'] === APP_NAMESPACE);
+    const app = listed.containers.filter((c) => c.labels['io.kubernetes.pod.namespace'] === APP_NAMESPACE && c.metadata.name === 'app');
     expect(app.map((c) => c.state)).toEqual(['CONTAINER_RUNNING', 'CONTAINER_RUNNING', 'CONTAINER_RUNNING']);
     expect(app.map((c) => c.labels['io.kubernetes.pod.name']).sort()).toEqual(pods.items.map((p) => p.metadata.name).sort());
-    expect(new Set(app.map((c) => c.metadata.name))).toEqual(new Set(['app']));
+    // The rest of the namespace is the database: its three instances, each a `postgres` container.
+    const others = listed.containers.filter((c) => c.labels['io.kubernetes.pod.namespace'] === APP_NAMESPACE && c.metadata.name !== 'app');
+    expect(others.map((c) => c.metadata.name)).toEqual(['postgres', 'postgres', 'postgres']);
   });
 
   it('answers kubectl top pods from metrics-server', async () => {
     let rows: string[] = [];
     await expect.poll(async () => {
-      const top = await kubectl(['-n', APP_NAMESPACE, 'top', 'pods', '--no-headers']);
+      const top = await kubectl(['-n', APP_NAMESPACE, 'top', 'pods', APP_PODS, '--no-headers']);
       rows = top.exitCode === 0 ? top.stdout.trim().split('\n').filter(Boolean) : [];
       return rows.length;
     }, { timeout: 120_000, interval: 3000 }).toBe(3);
@@ -244,7 +248,7 @@ describe.runIf(root)('the embedded cluster with a user\'s command (--app)', () =
       for (const started = Date.now(); !/up: http:\/\/127\.0\.0\.1:30080/.test(stderr); await sleep(500)) {
         if (exited || Date.now() - started > 600_000) throw new Error(`slo up --app did not come up:\n${stderr}`);
       }
-      const pods = JSON.parse((await kubectl(['-n', APP_NAMESPACE, 'get', 'pods', '-o', 'json'])).stdout) as { items: { spec: { containers: { image: string; command: string[] }[] } }[] };
+      const pods = JSON.parse((await kubectl(['-n', APP_NAMESPACE, 'get', 'pods', APP_PODS, '-o', 'json'])).stdout) as { items: { spec: { containers: { image: string; command: string[] }[] } }[] };
       expect(pods.items).toHaveLength(3);
       for (const pod of pods.items) {
         expect(pod.spec.containers[0]!.image).toBe('localhost/slo-host-runner:1.0.0');
