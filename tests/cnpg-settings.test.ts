@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './support/slo-run.ts';
+import { EmbeddedCluster } from '../clusters/embedded/index.ts';
+import type { ClusterContext } from '../clusters/types.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'slo-cnpg-settings-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -24,5 +26,17 @@ describe('the embedded target\'s database setting', () => {
     expect(result.stderr.trim()).toMatch(line);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(join(out, 'runs'))).toBe(false);
+  });
+});
+
+describe('databaseInstances, as the embedded adapter reads it', () => {
+  const ctx = {} as ClusterContext; // not used before up()
+  it('accepts 1 to 3 (as --set passes it: a string) and refuses a failover only with a single instance', () => {
+    const single = new EmbeddedCluster(ctx, { settings: { databaseInstances: '1' } });
+    expect(() => single.refuseActions(['rollout', 'kill', 'scale'])).not.toThrow();
+    expect(() => single.refuseActions(['failover'])).toThrow(/single instance has no standby/);
+    expect(() => new EmbeddedCluster(ctx, { settings: { databaseInstances: '2' } }).refuseActions(['failover'])).not.toThrow();
+    expect(() => new EmbeddedCluster(ctx, {}).refuseActions(['failover'])).not.toThrow();
+    expect(() => new EmbeddedCluster(ctx, { settings: { databaseInstances: '1.5' } })).toThrow(/whole number from 1 to 3/);
   });
 });

@@ -58,33 +58,33 @@ const FAILOVER_MODES = ['promote', 'delete-primary'];
 /** The base's Cluster has 3; the local volumes made for it hold up to this many. */
 const MAX_DATABASE_INSTANCES = 3;
 
-/**
- * `--set databaseInstances=N`: PostgreSQL instances of the Cluster (default: the base's 3, synchronous
- * replication). 1 brings the database up ~35 s sooner (no standby to clone) for runs without a failover.
- */
-function databaseInstances(settings: ClusterOptions['settings']): number | undefined {
-  const raw = settings?.databaseInstances;
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > MAX_DATABASE_INSTANCES) {
-    throw errors.SLO_ERR_CLI_USAGE(`--set databaseInstances=${String(raw)}: must be a whole number from 1 to ${MAX_DATABASE_INSTANCES}`, 'e.g. --set databaseInstances=1 for a run without a failover step');
-  }
-  return value;
+interface DatabaseSettings {
+  /** How the kube adapter fails the Cluster over. */
+  failoverMode: string;
+  /** PostgreSQL instances when not the base's 3. */
+  instances: number | undefined;
 }
 
 /**
- * The database settings: CloudNativePG is the only way the embedded cluster runs PostgreSQL (`database`
- * may still say `cnpg`; Patroni on the host is gone), and `failoverMode` picks the kube adapter's failover.
+ * The database's settings, checked before anything starts. CloudNativePG is the only way the embedded cluster
+ * runs PostgreSQL (`database` may still say `cnpg`; Patroni on the host is gone); `failoverMode` picks the
+ * kube adapter's failover; `databaseInstances=N` (1-3) changes the base's 3 instances: 1 brings the database
+ * up ~35 s sooner (no standby to clone) for runs without a failover.
  */
-function failoverMode(settings: ClusterOptions['settings']): string {
+function databaseSettings(settings: ClusterOptions['settings']): DatabaseSettings {
   const database = settings?.database;
   if (database !== undefined && database !== 'cnpg') {
     throw errors.SLO_ERR_CLI_USAGE(`--set database=${String(database)}: the embedded cluster runs PostgreSQL with CloudNativePG only`,
       'drop --set database (Patroni on the host was removed; the Cluster is the same as on kind and staging)');
   }
-  const mode = String(settings?.failoverMode ?? 'promote');
-  if (!FAILOVER_MODES.includes(mode)) throw errors.SLO_ERR_CLI_USAGE(`--set failoverMode=${mode}: must be one of ${FAILOVER_MODES.join(', ')}`);
-  return mode;
+  const failoverMode = String(settings?.failoverMode ?? 'promote');
+  if (!FAILOVER_MODES.includes(failoverMode)) throw errors.SLO_ERR_CLI_USAGE(`--set failoverMode=${failoverMode}: must be one of ${FAILOVER_MODES.join(', ')}`);
+  const raw = settings?.databaseInstances;
+  const instances = raw === undefined ? undefined : Number(raw);
+  if (instances !== undefined && (!Number.isInteger(instances) || instances < 1 || instances > MAX_DATABASE_INSTANCES)) {
+    throw errors.SLO_ERR_CLI_USAGE(`--set databaseInstances=${String(raw)}: must be a whole number from 1 to ${MAX_DATABASE_INSTANCES}`, 'e.g. --set databaseInstances=1 for a run without a failover step');
+  }
+  return { failoverMode, instances };
 }
 
 /**
@@ -124,15 +124,13 @@ export class EmbeddedCluster implements Cluster {
   readonly telemetryHost: string | undefined = pickNodeIp(networkInterfaces());
   /** The image the Deployment runs now (a rollout tags it with the new version). */
   private image: string | undefined;
-  private readonly failoverMode: string;
-  private readonly databaseInstances: number | undefined;
+  private readonly database: DatabaseSettings;
   /** CloudNativePG's version and the operand image once installed (provenance). */
   private cnpgVersion: string | undefined;
 
   constructor(private readonly ctx: ClusterContext, private readonly options: ClusterOptions) {
     this.stateDir = String(options.settings?.stateDir ?? STATE_DIR);
-    this.failoverMode = failoverMode(options.settings);
-    this.databaseInstances = databaseInstances(options.settings);
+    this.database = databaseSettings(options.settings);
     const preStop = options.settings?.preStopSleepS;
     if (preStop !== undefined) {
       if (!/^\d+$/.test(String(preStop))) throw errors.SLO_ERR_CLI_USAGE(`--set preStopSleepS=${String(preStop)}: must be whole seconds, 0 or more`, 'e.g. --set preStopSleepS=0 to deploy without the preStop hook');
@@ -181,7 +179,7 @@ export class EmbeddedCluster implements Cluster {
       // The database comes up in the cluster before the service, which then finds the operator's Secret.
       const database = cnpgStep(layout, {
         managerBinary: paths['cnpg-manager'] ?? join(binDir, 'cnpg-manager'),
-        ...(this.databaseInstances !== undefined ? { instances: this.databaseInstances } : {}),
+        ...(this.database.instances !== undefined ? { instances: this.database.instances } : {}),
         log: this.ctx.log,
         onInstalled: (version, image) => { this.cnpgVersion = `${version}, PostgreSQL image ${image}`; },
       });
@@ -198,7 +196,7 @@ export class EmbeddedCluster implements Cluster {
       const settings = parseKubeSettings({
         kubeconfig: layout.adminKubeconfig, namespace: APP_NAMESPACE, deployment: APP_DEPLOYMENT, container: APP_CONTAINER, serviceUrl: APP_URL,
         // The kube adapter observes the Cluster's roles (db.role) and fails it over, as on staging.
-        cnpgCluster: CNPG_CLUSTER, failoverMode: this.failoverMode,
+        cnpgCluster: CNPG_CLUSTER, failoverMode: this.database.failoverMode,
       });
       this.kube = new KubeCluster(this.ctx, settings, loadKubeConfig(settings));
       await this.kube.up();
@@ -257,7 +255,7 @@ export class EmbeddedCluster implements Cluster {
 
   /** A failover needs a standby to promote. */
   refuseActions(actions: readonly ('rollout' | 'kill' | 'failover' | 'scale')[]): void {
-    if (actions.includes('failover') && this.databaseInstances === 1) {
+    if (actions.includes('failover') && this.database.instances === 1) {
       throw errors.SLO_ERR_CLI_USAGE('--set databaseInstances=1: the suite has a failover step, and a single instance has no standby to fail over to',
         'drop --set databaseInstances (the base\'s 3 instances), or the failover step with --steps');
     }
