@@ -25,9 +25,9 @@
 //
 // The SDK is put together from its parts (the trace SDK, the OTLP/HTTP exporter, the async-hooks context,
 // the W3C propagators) rather than @opentelemetry/sdk-node, whose import graph loads every exporter it can
-// be configured for (gRPC, protobuf, Zipkin, Prometheus, logs, metrics): that cost every replica ~0.4
-// CPU-seconds at start, which 17 replicas starting at once in a spike take from the ones serving it
-// (bench/RESULTS.md). What sdk-node would read from the environment for traces is read here: the
+// be configured for (gRPC, protobuf, Zipkin, Prometheus, logs, metrics): that cost a traced replica 0.17 of
+// its 0.75 CPU-seconds at start, which 17 replicas starting at once in a spike take from the ones serving
+// it (bench/RESULTS.md, the reference service's fourth pass). What sdk-node would read from the environment for traces is read here: the
 // sampler (OTEL_TRACES_SAMPLER[_ARG]) and the batch processor (OTEL_BSP_*).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { register } from 'node:module';
