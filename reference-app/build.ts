@@ -2,12 +2,12 @@
 // `node dist/server.mjs` and no replica transpiles TypeScript at start (tsx's loader was about half of a
 // start's CPU). `npm run build` (= `node --import tsx build.ts`), or `... build.ts --outdir <folder>`.
 //
-// Packages stay external (imported from node_modules at run time, as under tsx): the OpenTelemetry hooks
-// patch pg and pino as Node loads them (fastify loads pino), which a bundled copy would escape. And the order must
-// survive bundling: server.ts starts telemetry and only then `await import('./main.ts')`. With splitting,
-// that dynamic import stays a chunk of its own, loaded when it is reached; the build checks that nothing
-// the entry loads up front (the entry and the chunks it imports statically) imports an instrumented
-// package, and fails otherwise.
+// Packages stay external (imported from node_modules at run time, as under tsx), and the start order
+// survives bundling: server.ts reads the configuration (a bad one exits 2 before anything else loads),
+// starts telemetry, and only then `await import('./main.ts')`, which stays a chunk of its own with
+// splitting. OpenTelemetry is loaded by telemetry.ts's dynamic imports only when tracing is on; the build
+// checks that nothing the entry loads up front (the entry and the chunks it imports statically) imports an
+// OpenTelemetry package, and fails otherwise.
 import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,10 +17,9 @@ export const APP_DIR = fileURLToPath(new URL('./', import.meta.url));
 /** The entry the image runs, relative to the output folder. */
 export const ENTRY_FILE = 'server.mjs';
 
-/** Packages that must load only after the SDK has registered its hooks (src/telemetry.ts): pg, pino, and fastify, which loads pino. */
-export function isInstrumented(specifier: string): boolean {
-  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : (specifier.split('/')[0] ?? specifier);
-  return ['fastify', 'pg', 'pino'].includes(name) || name.startsWith('@fastify/') || name.startsWith('pg-') || name.startsWith('pino-');
+/** Packages only a traced replica loads (src/telemetry.ts imports them when an OTLP endpoint is set). */
+export function isTracingPackage(specifier: string): boolean {
+  return specifier.startsWith('@opentelemetry/');
 }
 
 export interface BuildResult {
@@ -71,9 +70,9 @@ export async function buildService(options: { appDir?: string; outdir?: string }
   const entryOutput = outputs.find((file) => resolve(appDir, file) === join(outdir, ENTRY_FILE));
   if (!entryOutput) throw new Error(`esbuild wrote no ${ENTRY_FILE} in ${outdir}`);
   const eagerPackages = eagerExternals(result.metafile, entryOutput);
-  const early = eagerPackages.filter(isInstrumented);
+  const early = eagerPackages.filter(isTracingPackage);
   if (early.length > 0) {
-    throw new Error(`${ENTRY_FILE} would load ${early.join(', ')} before telemetry starts: main.ts must stay behind server.ts's dynamic import`);
+    throw new Error(`${ENTRY_FILE} would load ${early.join(', ')} even with tracing off: import OpenTelemetry only in telemetry.ts, dynamically`);
   }
   return { outdir, files: outputs.map((file) => relative(outdir, resolve(appDir, file))).sort(), eagerPackages };
 }
@@ -82,5 +81,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const at = process.argv.indexOf('--outdir');
   const outdir = at >= 0 ? process.argv[at + 1] : undefined;
   const { outdir: written, files, eagerPackages } = await buildService(outdir ? { outdir: resolve(outdir) } : {});
-  process.stdout.write(`built ${files.length} files into ${written} (loaded before telemetry: ${eagerPackages.join(', ') || 'nothing external'})\n`);
+  process.stdout.write(`built ${files.length} files into ${written} (loaded up front: ${eagerPackages.join(', ') || 'nothing external'})\n`);
 }

@@ -1,4 +1,5 @@
 // The HTTP application, without listen(): tests drive it with inject(), server.ts binds it to a port.
+import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type onRequestHookHandler } from 'fastify';
 import type { Bindings, ChildLoggerOptions } from 'pino';
 import { LazyChildLogger } from './logger.ts';
@@ -37,8 +38,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         // request.log still carries the request id on every line, but the pino child behind it is made
         // only when the request logs something (an error, an order): most requests never do, and making
         // one per request (its bindings serialised, one more object for the GC) was a measurable share
-        // of a /health request.
-        childLoggerFactory: (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions) => new LazyChildLogger(logger, bindings, options),
+        // of a /health request. It also adds the request's trace ids (request-trace.ts) when it is made.
+        childLoggerFactory: (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions, rawRequest: IncomingMessage) => new LazyChildLogger(logger, bindings, options, rawRequest),
       }
       : { logger: false }),
     // On close(): drop idle keep-alive sockets at once, let busy ones finish their request.
@@ -67,14 +68,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // One route-level onRequest hook per route, made as the route is registered with its template already
   // known: a request runs this one hook, with no per-request lookup of its route (request.routeOptions
   // builds a new object on every call) and no onResponse hook (the response's 'close' records it).
-  // When tracing, the same hook starts the request's span and runs the rest of the request in it.
+  // When tracing, the same hook starts the request's span and attaches the request's trace (request-trace.ts).
   app.addHook('onRoute', (routeOptions) => {
     const route = deps.metrics.route(routeOptions.url);
     const traced = deps.traceRoute?.(routeOptions.url);
     const hook: onRequestHookHandler = traced
       ? (request, reply, done) => {
         arrived(reply, route);
-        traced(request.raw, reply.raw, done);
+        traced(request.raw, reply.raw);
+        done();
       }
       : (_request, reply, done) => {
         arrived(reply, route);

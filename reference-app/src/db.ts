@@ -4,6 +4,7 @@
 // (an idle connection killed by a failover) are logged, never fatal.
 import pg from 'pg';
 import type { AppConfig } from './config.ts';
+import { UNTRACED, type DatabasePeer, type RequestTrace } from './request-trace.ts';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -93,23 +94,72 @@ export function describeError(err: unknown): { message: string; code?: string } 
   return { message: String(err) };
 }
 
+/** What a statement runs on: the pool (a connection of its own) or a checked-out client. */
+interface Queryable {
+  query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+/** The statements of one transaction, each a span of the request's trace when it records. */
+export interface Transaction {
+  query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+const peers = new WeakMap<Pool, DatabasePeer>();
+
+/** The database a pool's statements go to, as their spans name it (read once per pool). */
+function peerOf(pool: Pool): DatabasePeer {
+  let peer = peers.get(pool);
+  if (peer === undefined) {
+    const options = pool.options;
+    let url: URL | undefined;
+    try {
+      url = options.connectionString ? new URL(options.connectionString) : undefined;
+    } catch {
+      url = undefined; // a libpq keyword string: the separate options below, or nothing
+    }
+    peer = {
+      namespace: url?.pathname.slice(1) || options.database,
+      address: url?.hostname || options.host,
+      port: Number(url?.port) || options.port || 5432,
+    };
+    peers.set(pool, peer);
+  }
+  return peer;
+}
+
+/** One statement, timed as a span under the request's when the request is recorded; otherwise just run. */
+function statement<R extends pg.QueryResultRow>(on: Queryable, peer: DatabasePeer, trace: RequestTrace, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  if (!trace.recording) return on.query<R>(text, values);
+  const end = trace.statement(text, peer);
+  return on.query<R>(text, values).then((result) => {
+    end();
+    return result;
+  }, (err: unknown) => {
+    end(err);
+    throw err;
+  });
+}
+
 /** A read on its own connection, retried ONCE when the connection (not the query) failed. */
-export async function readQuery<R extends pg.QueryResultRow>(pool: Pool, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+export async function readQuery<R extends pg.QueryResultRow>(pool: Pool, text: string, values: unknown[], trace: RequestTrace = UNTRACED): Promise<pg.QueryResult<R>> {
   try {
-    return await pool.query<R>(text, values);
+    return await statement<R>(pool, peerOf(pool), trace, text, values);
   } catch (err) {
     if (!isConnectionError(err)) throw err;
     // pool.query already destroyed the broken client, so the retry gets a fresh connection.
-    return pool.query<R>(text, values);
+    return statement<R>(pool, peerOf(pool), trace, text, values);
   }
 }
 
 /**
  * Run `work` in a transaction. Never retried: after a connection error the outcome of COMMIT is unknown,
  * and the caller must say so rather than guess. A client that saw a connection error is destroyed.
+ * Every statement, BEGIN and COMMIT included, is a span of `trace` when it records.
  */
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: Pool, work: (tx: Transaction) => Promise<T>, trace: RequestTrace = UNTRACED): Promise<T> {
   const client = await pool.connect();
+  const peer = peerOf(pool);
+  const tx: Transaction = { query: (text, values) => statement(client, peer, trace, text, values) };
   let broken: Error | undefined;
   // pg-pool listens for errors only on idle clients. A connection cut while this one is checked out but
   // between two statements (a failover: HAProxy shuts the session) is emitted as 'error' on the client,
@@ -120,15 +170,15 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
   };
   client.on('error', onError);
   try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
+    await tx.query('BEGIN');
+    const result = await work(tx);
+    await tx.query('COMMIT');
     return result;
   } catch (err) {
     if (isConnectionError(err)) {
       broken = err instanceof Error ? err : new Error(String(err));
     } else {
-      await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+      await tx.query('ROLLBACK').catch((rollbackErr: unknown) => {
         broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
       });
     }

@@ -9,9 +9,11 @@
 // pino 10's own default destination is asynchronous too, but unbounded and with no deadline at exit;
 // this makes the choice explicit rather than a default that has changed between pino versions.
 import { once } from 'node:events';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino, type Bindings, type ChildLoggerOptions, type Logger } from 'pino';
 import type { AppConfig } from './config.ts';
+import { traceOf } from './request-trace.ts';
 
 /** About a minute of heavy logging; far more than a healthy reader ever lets build up. */
 export const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
@@ -76,8 +78,9 @@ type LogArgs = Parameters<Logger['info']>;
 
 /**
  * A request's logger (Fastify's `request.log`): the parent's child with the request id bound, made on the
- * first line the request logs. Every line still carries `reqId` (and, when tracing, the trace ids pino's
- * instrumentation adds at write time); requests that log nothing never pay for a pino child.
+ * first line the request logs. Every line still carries `reqId` and, when tracing, the request's
+ * `trace_id`, `span_id` and `trace_flags` (bound then: the route's hook attached the trace before the
+ * handler runs); requests that log nothing never pay for a pino child.
  */
 export class LazyChildLogger implements FastifyBaseLogger {
   private real: FastifyBaseLogger | undefined;
@@ -86,10 +89,15 @@ export class LazyChildLogger implements FastifyBaseLogger {
     private readonly parent: FastifyBaseLogger,
     private readonly bindings: Bindings,
     private readonly options: ChildLoggerOptions,
+    private readonly request?: IncomingMessage,
   ) {}
 
   private get logger(): FastifyBaseLogger {
-    return (this.real ??= this.parent.child(this.bindings, this.options));
+    if (this.real === undefined) {
+      const trace = this.request === undefined ? undefined : traceOf(this.request).logFields();
+      this.real = this.parent.child(trace === undefined ? this.bindings : { ...this.bindings, ...trace }, this.options);
+    }
+    return this.real;
   }
 
   get level(): string {

@@ -1,5 +1,5 @@
-// Wiring: logger, pools, migration, probes, app, listen, signals. Imported by server.ts only after
-// telemetry has started, so pg and pino (also through fastify) load already instrumented.
+// Wiring: logger, pools, migration, probes, app, listen, signals. Imported by server.ts once the
+// configuration is read and telemetry has started.
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
 import type { AppConfig } from './config.ts';

@@ -3,6 +3,7 @@
 // COMMITTED: each statement takes a new snapshot) the SELECT finds the committed row. One key, one row.
 import type { Pool } from './db.ts';
 import { inTransaction, readQuery } from './db.ts';
+import type { RequestTrace } from './request-trace.ts';
 
 export interface Order {
   /** bigserial, as a string so ids past 2^53 survive JSON. */
@@ -32,7 +33,7 @@ function toOrder(row: OrderRow): Order {
   return { id: String(row.id), itemId: row.item_id, quantity: row.quantity, createdAt: row.created_at.toISOString() };
 }
 
-export async function createOrder(pool: Pool, input: { itemId: number; quantity: number; idempotencyKey?: string }): Promise<CreateOrderResult> {
+export async function createOrder(pool: Pool, input: { itemId: number; quantity: number; idempotencyKey?: string }, trace?: RequestTrace): Promise<CreateOrderResult> {
   try {
     return await inTransaction(pool, async (client) => {
       const key = input.idempotencyKey ?? null;
@@ -50,15 +51,15 @@ export async function createOrder(pool: Pool, input: { itemId: number; quantity:
       const order = toOrder(found);
       const sameRequest = order.itemId === input.itemId && order.quantity === input.quantity;
       return { kind: sameRequest ? 'replayed' : 'key_conflict', order } as const;
-    });
+    }, trace);
   } catch (err) {
     if ((err as { code?: unknown }).code === FOREIGN_KEY_VIOLATION) return { kind: 'unknown_item' };
     throw err;
   }
 }
 
-export async function findOrder(pool: Pool, id: string): Promise<Order | undefined> {
-  const result = await readQuery<OrderRow>(pool, `SELECT ${COLUMNS} FROM orders WHERE id = $1`, [id]);
+export async function findOrder(pool: Pool, id: string, trace?: RequestTrace): Promise<Order | undefined> {
+  const result = await readQuery<OrderRow>(pool, `SELECT ${COLUMNS} FROM orders WHERE id = $1`, [id], trace);
   const row = result.rows[0];
   return row ? toOrder(row) : undefined;
 }
@@ -69,9 +70,9 @@ export interface Item {
   priceCents: number;
 }
 
-export async function findItem(pool: Pool, id: number): Promise<Item | undefined> {
+export async function findItem(pool: Pool, id: number, trace?: RequestTrace): Promise<Item | undefined> {
   const result = await readQuery<{ id: number; name: string; price_cents: number }>(
-    pool, 'SELECT id, name, price_cents FROM items WHERE id = $1', [id]);
+    pool, 'SELECT id, name, price_cents FROM items WHERE id = $1', [id], trace);
   const row = result.rows[0];
   return row ? { id: row.id, name: row.name, priceCents: row.price_cents } : undefined;
 }

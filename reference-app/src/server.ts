@@ -1,7 +1,7 @@
 // Entry point: `node --import tsx src/server.ts` in reference-app/ (the image), or
 // `node --import tsx reference-app/src/server.ts` from the repository root (the tests).
-// Order matters: configuration (fail fast, one line, exit 2), then telemetry, and only then the rest of
-// the app through a dynamic import, so the instrumented modules load after the SDK is running.
+// Configuration first (fail fast, one line, exit 2, before the app's modules load), then telemetry (which
+// loads OpenTelemetry only when tracing is on), then the rest of the app through a dynamic import.
 import { isConfigError } from './config-error.ts';
 import { loadConfig, type AppConfig } from './config.ts';
 import { startTelemetry } from './telemetry.ts';

@@ -1,41 +1,38 @@
 // OpenTelemetry tracing: a server span per request and a span per SQL statement under it, and
-// trace_id/span_id in every pino line written inside a request, exported over OTLP/HTTP. Configured only by
-// the standard OTEL_* variables and entirely off (no SDK, no hooks, not even loaded) unless an OTLP endpoint
-// is set: the SDK and its instrumentations are ~14 MB of heap and ~1 s of start-up on a small core, which a
-// replica that does not trace should not carry into every GC.
+// trace_id/span_id in every log line a request writes, exported over OTLP/HTTP. Configured only by the
+// standard OTEL_* variables and entirely off (no SDK, not even loaded) unless an OTLP endpoint is set: a
+// replica that does not trace should not carry the SDK's modules into every GC.
 //
-// Two spans a request. The server span is started by the route's own onRequest hook (app.ts), named after
-// the route template (`GET /api/items/:id`), and ended by the response's 'close'; the rest of the request
-// runs in its context, so pg's spans and pino's trace ids find it. This replaced @fastify/otel and
-// @opentelemetry/instrumentation-http, with which a traced read cost 2.7x the CPU of an untraced one under
-// load and 5x at 300 requests/s (now 1.5x and 2.5x; bench/RESULTS.md, reference service): five spans where two do
-// (an HTTP span, a Fastify `request` span, a span around every hook and the handler, one per pool checkout),
-// three more Fastify hooks (onRequest, onSend, onResponse, run even for the untraced probes), every
-// request's and response's event-emitter methods patched to carry the context, and a wrapper around every
-// `request` event of the server.
-// Probes and scrapes (/health, /ready, /metrics) get no span and pay nothing; nor does a pool checkout
-// (`pg-pool.connect`): a checkout of an idle connection is a microsecond, and a slow one shows as the gap
-// before the query's span.
+// Two spans a request, made here with the trace API rather than by instrumentations. The server span is
+// started by the route's own onRequest hook (app.ts), named after the route template
+// (`GET /api/items/:id`), honours a caller's `traceparent`, and is ended by the response's 'close'. The
+// request carries its trace explicitly (request-trace.ts): the database functions (db.ts) time each
+// statement under it, named and attributed as @opentelemetry/instrumentation-pg names them
+// (`pg.query:SELECT app`, `db.query.text`, `db.namespace`, `server.address`...), and the request's logger
+// adds its ids (logger.ts), under the keys @opentelemetry/instrumentation-pino used.
 //
-// ESM matters here: instrumentations patch modules as they load, so this must run before pg and pino are
-// imported (server.ts imports the rest of the app dynamically, after start). pg is reached through CommonJS
-// require() and is caught by require-in-the-middle, but our own `import pino` is an ES import, which only
-// the import-in-the-middle loader hook can see; it is registered for pino and pg only, so the rest of the
-// module graph loads untouched.
-//
-// The SDK is put together from its parts (the trace SDK, the OTLP/HTTP exporter, the async-hooks context,
-// the W3C propagators) rather than @opentelemetry/sdk-node, whose import graph loads every exporter it can
-// be configured for (gRPC, protobuf, Zipkin, Prometheus, logs, metrics): that cost a traced replica 0.17 of
-// its 0.75 CPU-seconds at start, which 17 replicas starting at once in a spike take from the ones serving
-// it (bench/RESULTS.md, the reference service's fourth pass). What sdk-node would read from the environment for traces is read here: the
-// sampler (OTEL_TRACES_SAMPLER[_ARG]) and the batch processor (OTEL_BSP_*).
+// What this replaced, and why (bench/RESULTS.md, the reference service's passes):
+// - @fastify/otel and @opentelemetry/instrumentation-http (third pass): five spans where two do, three more
+//   Fastify hooks on every request, the probes included, and every request's event emitters patched.
+// - The SDK assembled by @opentelemetry/sdk-node (fourth pass), whose import graph loads every exporter it
+//   can be configured for: 0.17 of a traced replica's 0.75 CPU-seconds at start.
+// - The ambient context and the pg and pino instrumentations (fifth pass). On Node 20 the context manager
+//   is an AsyncLocalStorage: once entered, its async hook writes the store onto every promise and async
+//   resource the process creates, traced request or not, and instrumentation-pg started a (non-recording)
+//   span for each statement of every request the sampler left out. With a tenth of the requests traced
+//   that took the service's CPU at 300 requests/s from ~200 to ~300 us a request, and its p99 from 1.2x
+//   to 1.6x the bare server's. It also had the import-in-the-middle loader hook load pino and pg through a
+//   hooks thread, and a pool's 'error' (an idle connection dropped) was logged with the trace id of
+//   whichever request had opened that connection.
+// Probes and scrapes (/health, /ready, /metrics) get no span; nor does a pool checkout: a checkout of an
+// idle connection is a microsecond, and a slow one shows as the gap before the statement's span.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { register } from 'node:module';
 import type * as SdkTraceModule from '@opentelemetry/sdk-trace';
 import type { Sampler } from '@opentelemetry/sdk-trace';
+import { attachTrace, type DatabasePeer, type EndStatement, type RequestTrace } from './request-trace.ts';
 
-/** Runs a request of one route inside its server span. */
-export type TraceRequest = (request: IncomingMessage, response: ServerResponse, next: () => void) => void;
+/** Starts a request's server span and attaches the request's trace to it (request-trace.ts). */
+export type TraceRequest = (request: IncomingMessage, response: ServerResponse) => void;
 
 export interface Telemetry {
   readonly enabled: boolean;
@@ -62,19 +59,15 @@ export function telemetryEnabled(env: Env = process.env): boolean {
 export async function startTelemetry(options: { serviceVersion?: string; instanceId?: string } = {}, env: Env = process.env): Promise<Telemetry> {
   if (!telemetryEnabled(env)) return { enabled: false, traceRoute: () => undefined, shutdown: async () => undefined };
 
-  const [api, { OTLPTraceExporter }, { PgInstrumentation }, { PinoInstrumentation }, resources, sdkTrace, { AsyncLocalStorageContextManager }, core, { registerInstrumentations }] = await Promise.all([
+  const [api, { OTLPTraceExporter }, resources, sdkTrace, { W3CTraceContextPropagator }, semconv] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/exporter-trace-otlp-http'),
-    import('@opentelemetry/instrumentation-pg'),
-    import('@opentelemetry/instrumentation-pino'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/sdk-trace'),
-    import('@opentelemetry/context-async-hooks'),
     import('@opentelemetry/core'),
-    import('@opentelemetry/instrumentation'),
+    import('@opentelemetry/semantic-conventions'),
   ]);
   const { defaultResource, detectResources, envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes } = resources;
-  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['pino', 'pg'] } });
 
   // Detected attributes (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME) are merged over these, so the environment
   // still wins. No serviceInstanceIdDetector: its random UUID would hide INSTANCE_ID (the pod name).
@@ -94,47 +87,87 @@ export async function startTelemetry(options: { serviceVersion?: string; instanc
       ...batchOptionsFromEnv(env),
     })],
   });
-  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  api.propagation.setGlobalPropagator(new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] }));
-  api.trace.setGlobalTracerProvider(provider);
-  registerInstrumentations({
-    tracerProvider: provider,
-    instrumentations: [
-      // requireParentSpan: the readiness probe's query every second is not a request's.
-      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
-      new PinoInstrumentation({ disableLogSending: true }),
-    ],
-  });
+  // Nothing global is registered (no context manager, propagator or tracer provider): the trace travels
+  // with the request, and nothing else in the service reads an ambient one.
+  const propagator = new W3CTraceContextPropagator();
+  const { trace, ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter } = api;
+  const tracer = provider.getTracer('reference-app', options.serviceVersion);
 
-  const { context, propagation, trace, ROOT_CONTEXT, SpanKind, SpanStatusCode } = api;
-  const tracer = trace.getTracer('reference-app', options.serviceVersion);
+  type Span = ReturnType<typeof tracer.startSpan>;
+  class SpanTrace implements RequestTrace {
+    readonly recording: boolean;
+    private parent: ReturnType<typeof trace.setSpan> | undefined;
+
+    constructor(private readonly span: Span) {
+      this.recording = span.isRecording();
+    }
+
+    logFields(): Readonly<Record<string, string>> {
+      const { traceId, spanId, traceFlags } = this.span.spanContext();
+      return { trace_id: traceId, span_id: spanId, trace_flags: `0${traceFlags.toString(16)}` };
+    }
+
+    statement(text: string, peer: DatabasePeer): EndStatement {
+      this.parent ??= trace.setSpan(ROOT_CONTEXT, this.span);
+      const span = tracer.startSpan(statementSpanName(text, peer.namespace), {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          [semconv.ATTR_DB_SYSTEM_NAME]: semconv.DB_SYSTEM_NAME_VALUE_POSTGRESQL,
+          [semconv.ATTR_DB_NAMESPACE]: peer.namespace,
+          [semconv.ATTR_SERVER_ADDRESS]: peer.address,
+          [semconv.ATTR_SERVER_PORT]: peer.port,
+          [semconv.ATTR_DB_QUERY_TEXT]: text,
+        },
+      }, this.parent);
+      return (error?: unknown) => {
+        if (error !== undefined) {
+          const code = (error as { code?: unknown } | null)?.code;
+          if (typeof code === 'string') span.setAttribute(semconv.ATTR_ERROR_TYPE, code);
+          if (error instanceof Error) span.recordException(error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        }
+        span.end();
+      };
+    }
+  }
+
   const traceRoute = (route: string): TraceRequest | undefined => {
     if (UNTRACED_ROUTES.has(route)) return undefined;
-    return (request, response, next) => {
+    return (request, response) => {
       const method = request.method ?? 'GET';
-      // A caller's traceparent makes this span part of its trace.
-      const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-      const span = tracer.startSpan(`${method} ${route}`, {
-        kind: SpanKind.SERVER,
-        // Stable HTTP semantic conventions, as instrumentation-http writes them.
-        attributes: { 'http.request.method': method, 'http.route': route, 'url.path': (request.url ?? '').split('?')[0] ?? '', 'url.scheme': 'http' },
-      }, parent);
-      const active = trace.setSpan(parent, span);
+      // A caller's traceparent makes this span part of its trace (and its sampled flag decides ours).
+      const parent = propagator.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
+      // Attributes are set once the span records: the samplers the environment can choose decide on the
+      // trace id alone, and a request left out (nine in ten) should not build and sanitise them.
+      const span = tracer.startSpan(`${method} ${route}`, { kind: SpanKind.SERVER }, parent);
       // A request the sampler left out has a span context (its logs keep the trace id) but nothing to record.
-      if (span.isRecording()) response.once('close', () => {
-        span.setAttribute('http.response.status_code', response.statusCode);
-        if (!response.writableEnded) span.setAttribute('error.type', 'aborted');
-        else if (response.statusCode >= 500) span.setAttributes({ 'error.type': String(response.statusCode) }).setStatus({ code: SpanStatusCode.ERROR });
-        span.end();
-      });
-      // A body arrives in later events of the request stream, after this call has returned: bind them to
-      // the span so the handler (and its queries and log lines) still runs in it. Requests without a body
-      // (nearly all) do not need the event emitter patched.
-      if (method !== 'GET' && method !== 'HEAD') context.bind(active, request);
-      context.with(active, next);
+      if (span.isRecording()) {
+        // Stable HTTP semantic conventions, as instrumentation-http writes them.
+        span.setAttributes({
+          [semconv.ATTR_HTTP_REQUEST_METHOD]: method,
+          [semconv.ATTR_HTTP_ROUTE]: route,
+          [semconv.ATTR_URL_PATH]: (request.url ?? '').split('?')[0] ?? '',
+          [semconv.ATTR_URL_SCHEME]: 'http',
+        });
+        response.once('close', () => {
+          span.setAttribute(semconv.ATTR_HTTP_RESPONSE_STATUS_CODE, response.statusCode);
+          if (!response.writableEnded) span.setAttribute(semconv.ATTR_ERROR_TYPE, 'aborted');
+          else if (response.statusCode >= 500) span.setAttributes({ [semconv.ATTR_ERROR_TYPE]: String(response.statusCode) }).setStatus({ code: SpanStatusCode.ERROR });
+          span.end();
+        });
+      }
+      attachTrace(request, new SpanTrace(span));
     };
   };
   return { enabled: true, traceRoute, shutdown: () => provider.shutdown() };
+}
+
+/** As @opentelemetry/instrumentation-pg names a statement's span: `pg.query:<first keyword> <database>`. */
+export function statementSpanName(text: string, database: string | undefined): string {
+  const trimmed = text.trimStart();
+  const space = trimmed.search(/\s/);
+  const keyword = (space === -1 ? trimmed : trimmed.slice(0, space)).toUpperCase().replace(/;$/, '');
+  return `pg.query:${keyword}${database ? ` ${database}` : ''}`;
 }
 
 type SdkTrace = typeof SdkTraceModule;

@@ -3,14 +3,14 @@
 // .dockerignore, the COPY lines, the RUN lines' `npm ci` and `npm run build`, ENV and CMD) and the service is
 // started from that copy against a throwaway PostgreSQL. It proves the build context is self-sufficient, that
 // the image holds compiled JavaScript and nothing from outside reference-app, and that the entry loads no
-// instrumented package before telemetry starts; it does not prove the base image or a real layer build.
+// OpenTelemetry package up front; it does not prove the base image or a real layer build.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isInstrumented } from '../build.ts';
+import { isTracingPackage } from '../build.ts';
 import { buildStandIn, dockerignoreFilter, filesUnder, imageFiles, isInside, type StandInImage } from './support/dockerfile.ts';
 import { freePort, startPostgres, type PostgresHandle } from './support/postgres.ts';
 
@@ -57,7 +57,7 @@ describe('stand-in for docker build of reference-app/ (no Docker engine here)', 
     }
   });
 
-  it('the entry loads no instrumented package before telemetry starts: main.ts stays behind a dynamic import', () => {
+  it('the entry loads no OpenTelemetry package up front, and main.ts stays behind a dynamic import', () => {
     const dist = join(image.root, image.workdir, 'dist');
     const eager = new Set<string>();
     const visit = (file: string): void => {
@@ -67,7 +67,7 @@ describe('stand-in for docker build of reference-app/ (no Docker engine here)', 
       }
     };
     visit(join(dist, 'server.mjs'));
-    expect([...eager].filter(isInstrumented)).toEqual([]);
+    expect([...eager].filter(isTracingPackage)).toEqual([]);
     expect(eager.has('zod')).toBe(true); // the parser sees the config's own import
     const chunks = imageFiles(image, `${image.workdir}/dist`).filter((f) => f !== 'server.mjs');
     const mainChunk = chunks.find((f) => staticImports(readFileSync(join(dist, f), 'utf8')).includes('fastify'));
@@ -82,8 +82,8 @@ describe('stand-in for docker build of reference-app/ (no Docker engine here)', 
       const pkg = JSON.parse(readFileSync(join(image.root, image.workdir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
       expect(pkg.version, name).toBe(manifest.dependencies[name]);
     }
-    // @types/node and @types/pg are also dependencies of production packages (protobufjs,
-    // instrumentation-pg), so only what the lockfile marks dev-only must be absent.
+    // @types/node and @types/pg can also be dependencies of production packages, so only what the
+    // lockfile marks dev-only must be absent.
     const devOnly = Object.keys(manifest.devDependencies).filter((name) => lock.packages[`node_modules/${name}`]?.dev);
     expect(devOnly).toContain('typescript');
     for (const name of devOnly) expect(existsSync(join(image.root, image.workdir, 'node_modules', name)), name).toBe(false);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from '../db.ts';
 import { findItem } from '../orders.ts';
+import { traceOf } from '../request-trace.ts';
 
 const params = {
   type: 'object',
@@ -19,7 +20,7 @@ const itemResponse = {
 
 export function itemRoutes(app: FastifyInstance, pool: Pool): void {
   app.get<{ Params: { id: number } }>('/api/items/:id', { schema: { params, response: itemResponse } }, async (request, reply) => {
-    const item = await findItem(pool, request.params.id);
+    const item = await findItem(pool, request.params.id, traceOf(request.raw));
     if (!item) return reply.code(404).send({ error: 'not_found', message: `item ${request.params.id} does not exist` });
     return item;
   });

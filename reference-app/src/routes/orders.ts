@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Pool } from '../db.ts';
 import { describeError, isConnectionError } from '../db.ts';
 import { createOrder, findOrder } from '../orders.ts';
+import { traceOf } from '../request-trace.ts';
 
 const createBody = {
   type: 'object',
@@ -33,7 +34,7 @@ export function orderRoutes(app: FastifyInstance, pool: Pool): void {
     async (request, reply) => {
       const idempotencyKey = request.headers['idempotency-key'];
       try {
-        const result = await createOrder(pool, { ...request.body, ...(idempotencyKey ? { idempotencyKey } : {}) });
+        const result = await createOrder(pool, { ...request.body, ...(idempotencyKey ? { idempotencyKey } : {}) }, traceOf(request.raw));
         switch (result.kind) {
           case 'created':
             request.log.info({ orderId: result.order.id, itemId: result.order.itemId }, 'order created');
@@ -62,7 +63,7 @@ export function orderRoutes(app: FastifyInstance, pool: Pool): void {
   );
 
   app.get<{ Params: { id: string } }>('/api/orders/:id', { schema: { params: orderParams } }, async (request, reply) => {
-    const order = await findOrder(pool, request.params.id);
+    const order = await findOrder(pool, request.params.id, traceOf(request.raw));
     if (!order) return reply.code(404).send({ error: 'not_found', message: `order ${request.params.id} does not exist` });
     return order;
   });
