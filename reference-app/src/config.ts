@@ -60,6 +60,25 @@ function text(name: string, fallback: string) {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** The head samplers OTEL_TRACES_SAMPLER may name (the specification's; telemetry.ts builds them). */
+export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+
+// Read by telemetry.ts; checked here so a typo fails the pod at once like any other variable, rather than
+// tracing every request (the specification's fallback) while the deployment believes it samples.
+const traceSampler = z
+  .string()
+  .optional()
+  .refine((raw) => raw === undefined || raw.trim() === '' || (TRACE_SAMPLERS as readonly string[]).includes(raw.trim().toLowerCase()), {
+    error: (issue) => `OTEL_TRACES_SAMPLER must be one of ${TRACE_SAMPLERS.join(', ')}, got ${JSON.stringify(issue.input)}`,
+  });
+
+const traceSamplerArg = z
+  .string()
+  .optional()
+  .refine((raw) => raw === undefined || raw.trim() === '' || (/^\s*[0-9.eE+-]+\s*$/.test(raw) && Number(raw) >= 0 && Number(raw) <= 1), {
+    error: (issue) => `OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, got ${JSON.stringify(issue.input)}`,
+  });
+
 const databaseUrl = z
   .string({ error: 'DATABASE_URL is required (postgres://user:password@host:port/database)' })
   .transform((raw, ctx) => {
@@ -102,6 +121,8 @@ function schema(defaultInstanceId: string) {
       }),
     CPU_MAX_MS: integer('CPU_MAX_MS', 1, 60_000, 500),
     HEALTH_MAX_EVENT_LOOP_DELAY_MS: integer('HEALTH_MAX_EVENT_LOOP_DELAY_MS', 1, Number.MAX_SAFE_INTEGER, 5000),
+    OTEL_TRACES_SAMPLER: traceSampler,
+    OTEL_TRACES_SAMPLER_ARG: traceSamplerArg,
   });
 }
 

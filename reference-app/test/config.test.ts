@@ -31,6 +31,9 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: DB, LOG_LEVEL: 'loud' }, 'SLO_ERR_APP_CONFIG: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
     [{}, 'SLO_ERR_APP_CONFIG: DATABASE_URL is required (postgres://user:password@host:port/database)'],
     [{ DATABASE_URL: 'mysql://u:pw@h/db' }, 'SLO_ERR_APP_CONFIG: DATABASE_URL must be a postgres:// or postgresql:// URL, got "mysql://u:***@h/db"'],
+    [{ DATABASE_URL: DB, OTEL_TRACES_SAMPLER: 'ratio' }, 'SLO_ERR_APP_CONFIG: OTEL_TRACES_SAMPLER must be one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio, got "ratio"'],
+    [{ DATABASE_URL: DB, OTEL_TRACES_SAMPLER_ARG: '10%' }, 'SLO_ERR_APP_CONFIG: OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, got "10%"'],
+    [{ DATABASE_URL: DB, OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'SLO_ERR_APP_CONFIG: OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, got "1.5"'],
   ])('rejects %j with one line', (env, line) => {
     let message = '';
     try {
@@ -40,6 +43,11 @@ describe('loadConfig', () => {
       message = (err as { oneLine(): string }).oneLine();
     }
     expect(message).toBe(line);
+  });
+
+  it('takes the samplers by their specification names, in any case', () => {
+    expect(() => loadConfig({ DATABASE_URL: DB, OTEL_TRACES_SAMPLER: 'ParentBased_TraceIdRatio', OTEL_TRACES_SAMPLER_ARG: '0.1' })).not.toThrow();
+    expect(() => loadConfig({ DATABASE_URL: DB, OTEL_TRACES_SAMPLER: 'always_off' })).not.toThrow();
   });
 });
 
