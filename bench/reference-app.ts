@@ -8,7 +8,7 @@
 //
 //   npx tsx bench/reference-app.ts              # ~5 minutes; prints the tables of bench/RESULTS.md
 //   npx tsx bench/reference-app.ts --profile    # ~1.5 minutes; CPU profile, loop delay and GC at the fixed rate
-//   flags: --rounds 7 --round-s 4 --warmup-s 2 --rate 300 --rate-rounds 3 --rate-s 10 --pipelining 1 --no-pin
+//   flags: --rounds 7 --round-s 4 --warmup-s 2 --rate 300 --rate-rounds 6 --rate-s 15 --pipelining 1 --no-pin
 //          --tracing on,off (which ways to run the service, of on, all, off; each is a server of its own in
 //          the rotation)
 //          --app <a reference-app folder> (default reference-app/; built into a temp folder, as the image does)
@@ -131,7 +131,12 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/** CPU seconds of PostgreSQL: the postmaster and every backend it forked (the servers' connections). */
+/**
+ * CPU seconds of PostgreSQL: the postmaster and every backend it forked (the servers' connections), the
+ * ended ones included: the postmaster reaps its backends, so theirs is in its cutime/cstime. Without those a
+ * pool's idle connections closing during a round (10 s after the previous server's round) took their whole
+ * CPU out of the sum, and most rounds read 0.
+ */
 function postgresCpuSeconds(postmaster: number | undefined): number {
   if (postmaster === undefined) return 0;
   let total = 0;
@@ -140,7 +145,8 @@ function postgresCpuSeconds(postmaster: number | undefined): number {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(entry) === postmaster || Number(fields[1]) === postmaster) total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      if (Number(entry) === postmaster) total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+      else if (Number(fields[1]) === postmaster) total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
     } catch {
       // the process ended between the listing and the read
     }
@@ -612,8 +618,8 @@ function parseOptions(): BenchOptions {
       'round-s': { type: 'string', default: '4' },
       'warmup-s': { type: 'string', default: '2' },
       rate: { type: 'string', default: '300' },
-      'rate-rounds': { type: 'string', default: '3' },
-      'rate-s': { type: 'string', default: '10' },
+      'rate-rounds': { type: 'string', default: '6' },
+      'rate-s': { type: 'string', default: '15' },
       profile: { type: 'boolean', default: false },
       'profile-s': { type: 'string', default: '20' },
       'no-pin': { type: 'boolean', default: false },

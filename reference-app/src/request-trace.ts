@@ -4,8 +4,8 @@
 // every request, traced or not: on Node 20 OpenTelemetry's context manager is an AsyncLocalStorage, whose
 // async hook writes the store onto every promise and async resource the process creates (the pool's, the
 // socket's, Fastify's), and the pg and pino instrumentations that read it patch the modules as they load.
-// That was most of what tracing a tenth of the requests cost at 300 requests/s (bench/RESULTS.md, the
-// reference service's fifth pass). This module imports nothing of OpenTelemetry: with tracing off, every
+// That was more than half of what tracing a tenth of the requests cost a request under load (11.5 of
+// 60 us; 4.3 now: bench/RESULTS.md, the reference service's fifth pass). This module imports nothing of OpenTelemetry: with tracing off, every
 // request gets UNTRACED and no SDK is loaded.
 import type { IncomingMessage } from 'node:http';
 

@@ -19,11 +19,11 @@
 // - The ambient context and the pg and pino instrumentations (fifth pass). On Node 20 the context manager
 //   is an AsyncLocalStorage: once entered, its async hook writes the store onto every promise and async
 //   resource the process creates, traced request or not, and instrumentation-pg started a (non-recording)
-//   span for each statement of every request the sampler left out. With a tenth of the requests traced
-//   that took the service's CPU at 300 requests/s from ~200 to ~300 us a request, and its p99 from 1.2x
-//   to 1.6x the bare server's. It also had the import-in-the-middle loader hook load pino and pg through a
-//   hooks thread, and a pool's 'error' (an idle connection dropped) was logged with the trace id of
-//   whichever request had opened that connection.
+//   span for every statement of every request the sampler left out. Without them a traced replica's
+//   `/api/items/:id` costs 64.5 us of CPU under load instead of 72.0 (untraced: 60.2), and it starts on
+//   0.41 CPU-seconds instead of 0.58: no import-in-the-middle loader hook (a hooks thread through which pino
+//   and pg loaded) and four packages fewer. It also logged a pool's 'error' (an idle connection dropped)
+//   with the trace id of whichever request had opened that connection.
 // Probes and scrapes (/health, /ready, /metrics) get no span; nor does a pool checkout: a checkout of an
 // idle connection is a microsecond, and a slow one shows as the gap before the statement's span.
 import type { IncomingMessage, ServerResponse } from 'node:http';
