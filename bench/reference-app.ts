@@ -6,7 +6,7 @@
 // default traceSampleRatio, harness/observability/service-telemetry.ts), every request traced (ratio 1, a
 // team that samples nothing away), and off (no OTLP endpoint: the image's default).
 //
-//   npx tsx bench/reference-app.ts              # ~5 minutes; prints the tables of bench/RESULTS.md
+//   npx tsx bench/reference-app.ts              # ~7 minutes; prints the tables of bench/RESULTS.md
 //   npx tsx bench/reference-app.ts --profile    # ~1.5 minutes; CPU profile, loop delay and GC at the fixed rate
 //   flags: --rounds 7 --round-s 4 --warmup-s 2 --rate 300 --rate-rounds 6 --rate-s 15 --pipelining 1 --no-pin
 //          --tracing on,off (which ways to run the service, of on, all, off; each is a server of its own in
