@@ -62,6 +62,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 /** The head samplers OTEL_TRACES_SAMPLER may name (the specification's; telemetry.ts builds them). */
 export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export type TraceSamplerName = (typeof TRACE_SAMPLERS)[number];
 
 // Read by telemetry.ts; checked here so a typo fails the pod at once like any other variable, rather than
 // tracing every request (the specification's fallback) while the deployment believes it samples.

@@ -94,13 +94,8 @@ export function describeError(err: unknown): { message: string; code?: string } 
   return { message: String(err) };
 }
 
-/** What a statement runs on: the pool (a connection of its own) or a checked-out client. */
-interface Queryable {
-  query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
-}
-
-/** The statements of one transaction, each a span of the request's trace when it records. */
-export interface Transaction {
+/** What a statement runs on: the pool (a connection of its own), a checked-out client, or a transaction. */
+export interface Queryable {
   query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
@@ -128,9 +123,9 @@ function peerOf(pool: Pool): DatabasePeer {
 }
 
 /** One statement, timed as a span under the request's when the request is recorded; otherwise just run. */
-function statement<R extends pg.QueryResultRow>(on: Queryable, peer: DatabasePeer, trace: RequestTrace, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+function statement<R extends pg.QueryResultRow>(on: Queryable, pool: Pool, trace: RequestTrace, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
   if (!trace.recording) return on.query<R>(text, values);
-  const end = trace.statement(text, peer);
+  const end = trace.statement(text, peerOf(pool));
   return on.query<R>(text, values).then((result) => {
     end();
     return result;
@@ -143,11 +138,11 @@ function statement<R extends pg.QueryResultRow>(on: Queryable, peer: DatabasePee
 /** A read on its own connection, retried ONCE when the connection (not the query) failed. */
 export async function readQuery<R extends pg.QueryResultRow>(pool: Pool, text: string, values: unknown[], trace: RequestTrace = UNTRACED): Promise<pg.QueryResult<R>> {
   try {
-    return await statement<R>(pool, peerOf(pool), trace, text, values);
+    return await statement<R>(pool, pool, trace, text, values);
   } catch (err) {
     if (!isConnectionError(err)) throw err;
     // pool.query already destroyed the broken client, so the retry gets a fresh connection.
-    return statement<R>(pool, peerOf(pool), trace, text, values);
+    return statement<R>(pool, pool, trace, text, values);
   }
 }
 
@@ -156,10 +151,10 @@ export async function readQuery<R extends pg.QueryResultRow>(pool: Pool, text: s
  * and the caller must say so rather than guess. A client that saw a connection error is destroyed.
  * Every statement, BEGIN and COMMIT included, is a span of `trace` when it records.
  */
-export async function inTransaction<T>(pool: Pool, work: (tx: Transaction) => Promise<T>, trace: RequestTrace = UNTRACED): Promise<T> {
+export async function inTransaction<T>(pool: Pool, work: (tx: Queryable) => Promise<T>, trace: RequestTrace = UNTRACED): Promise<T> {
   const client = await pool.connect();
-  const peer = peerOf(pool);
-  const tx: Transaction = { query: (text, values) => statement(client, peer, trace, text, values) };
+  // The transaction's statements, each a span of the request's when it records.
+  const tx: Queryable = { query: (text, values) => statement(client, pool, trace, text, values) };
   let broken: Error | undefined;
   // pg-pool listens for errors only on idle clients. A connection cut while this one is checked out but
   // between two statements (a failover: HAProxy shuts the session) is emitted as 'error' on the client,
